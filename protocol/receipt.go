@@ -134,16 +134,15 @@ func (r *ExecutionReceipt) check() error {
 
 // GenesisReceipt is ER 0 (DESIGN.md §1.6): it is fixed by the domain's genesis
 // block and the consensus genesis, and is confirmed from the start.
-func GenesisReceipt(domainGenesis *types.Header, consensusGenesis common.Hash) *ExecutionReceipt {
-	root := domainGenesis.Root
-	trace := []common.Hash{root, root}
+func GenesisReceipt(domainGenesis, genesisRoot, consensusGenesis common.Hash) *ExecutionReceipt {
+	trace := []common.Hash{genesisRoot, genesisRoot}
 	return &ExecutionReceipt{
-		DomainHash:     domainGenesis.Hash(),
+		DomainHash:     domainGenesis,
 		ExtrinsicsRoot: types.EmptyTxsHash,
 		ConsensusHash:  consensusGenesis,
 		InboxedBundles: []InboxedBundle{},
 		ReceiptsRoot:   types.EmptyReceiptsHash,
-		FinalStateRoot: root,
+		FinalStateRoot: genesisRoot,
 		Trace:          trace,
 		TraceRoot:      TraceRoot(trace),
 	}
