@@ -1,0 +1,215 @@
+package audit_test
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"runtime"
+	"testing"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/consensus"
+	"github.com/ethereum/go-ethereum/consensus/beacon"
+	"github.com/ethereum/go-ethereum/consensus/ethash"
+	"github.com/ethereum/go-ethereum/core"
+	"github.com/ethereum/go-ethereum/core/rawdb"
+	"github.com/ethereum/go-ethereum/core/state"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/core/vm"
+	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/ethereum/go-ethereum/triedb"
+	"github.com/receiptd/receiptd/audit"
+	"github.com/receiptd/receiptd/audit/audittest"
+	"github.com/receiptd/receiptd/devnet/workload"
+)
+
+const benchTxs = 20_000
+
+// benchChain generates a Cancun chain of at least benchTxs mixed txs
+// (transfers, token calls, storage calls, deployments) from devnet/workload,
+// and returns its genesis, export bytes, tx count and gas.
+func benchChain(b *testing.B) (*core.Genesis, []byte, int, uint64) {
+	b.Helper()
+	g, err := audittest.Genesis(audittest.Cancun)
+	if err != nil {
+		b.Fatal(err)
+	}
+	wl, err := workload.New(workload.Config{Seed: 7, ChainID: g.Config.ChainID})
+	if err != nil {
+		b.Fatal(err)
+	}
+	for addr, acc := range wl.Alloc() {
+		g.Alloc[addr] = acc
+	}
+	perBlock := int(g.GasLimit / workload.MaxTxGas)
+	blocks := (benchTxs + perBlock - 1) / perBlock
+	_, chain, _ := core.GenerateChainWithGenesis(g, beacon.New(ethash.NewFaker()), blocks, func(i int, bg *core.BlockGen) {
+		for range perBlock {
+			bg.AddTx(wl.Next(bg.BaseFee()))
+		}
+	})
+	data, err := audittest.Export(g.ToBlock(), chain)
+	if err != nil {
+		b.Fatal(err)
+	}
+	var txs int
+	var gas uint64
+	for _, blk := range chain {
+		txs += len(blk.Transactions())
+		gas += blk.GasUsed()
+	}
+	return g, data, txs, gas
+}
+
+// BenchmarkAudit measures, in one run over the same export bytes: (a) audit.Run;
+// (b) go-ethereum's core.BlockChain.InsertChain on a fresh memory database
+// with the default config, blocks decoded from the bytes as `geth import`
+// does; (c) bare in-memory execution: one state.New at genesis, the txs
+// applied in order, one IntermediateRoot per block (blocks decoded outside
+// the timer, senders recovered inline).
+func BenchmarkAudit(b *testing.B) {
+	g, data, txs, gas := benchChain(b)
+	var ta, tb, tc time.Duration
+	for b.Loop() {
+		// Collect the previous run's garbage so that no run pays for another.
+		runtime.GC()
+		ta += timeAudit(b, g, data)
+		runtime.GC()
+		tb += timeGethImport(b, g, data)
+		runtime.GC()
+		tc += timeBare(b, g, data)
+	}
+	n := float64(b.N)
+	rate := func(d time.Duration) (float64, float64) {
+		s := d.Seconds() / n
+		return float64(txs) / s, float64(gas) / 1e6 / s
+	}
+	atx, amg := rate(ta)
+	btx, bmg := rate(tb)
+	ctx, cmg := rate(tc)
+	b.ReportMetric(float64(txs), "txs")
+	b.ReportMetric(atx, "audit-tx/s")
+	b.ReportMetric(amg, "audit-Mgas/s")
+	b.ReportMetric(btx, "geth-tx/s")
+	b.ReportMetric(bmg, "geth-Mgas/s")
+	b.ReportMetric(ctx, "bare-tx/s")
+	b.ReportMetric(cmg, "bare-Mgas/s")
+	b.ReportMetric(tb.Seconds()/ta.Seconds(), "audit/geth")
+	b.ReportMetric(tc.Seconds()/ta.Seconds(), "audit/bare")
+}
+
+func timeAudit(b *testing.B, g *core.Genesis, data []byte) time.Duration {
+	start := time.Now()
+	sum, err := audit.Run(context.Background(), g, bytes.NewReader(data), audit.Config{}, func(audit.BlockReport) error { return nil })
+	d := time.Since(start)
+	if err != nil || sum.Invalid != 0 {
+		b.Fatalf("audit: %v, %d invalid", err, sum.Invalid)
+	}
+	return d
+}
+
+// decodeBlocks decodes the export as geth import does, skipping block 0.
+func decodeBlocks(b *testing.B, data []byte) []*types.Block {
+	s := rlp.NewStream(bytes.NewReader(data), 0)
+	var blocks []*types.Block
+	for {
+		var blk types.Block
+		if err := s.Decode(&blk); err == io.EOF {
+			return blocks
+		} else if err != nil {
+			b.Fatal(err)
+		}
+		if blk.NumberU64() > 0 {
+			blocks = append(blocks, &blk)
+		}
+	}
+}
+
+func timeGethImport(b *testing.B, g *core.Genesis, data []byte) time.Duration {
+	start := time.Now()
+	blocks := decodeBlocks(b, data)
+	bc, err := core.NewBlockChain(rawdb.NewMemoryDatabase(), g, beacon.New(ethash.NewFaker()), core.DefaultConfig())
+	if err != nil {
+		b.Fatal(err)
+	}
+	if _, err := bc.InsertChain(blocks); err != nil {
+		b.Fatal(err)
+	}
+	d := time.Since(start)
+	if head := bc.CurrentBlock(); head.Hash() != blocks[len(blocks)-1].Hash() {
+		b.Fatalf("geth head #%d", head.Number)
+	}
+	bc.Stop()
+	return d
+}
+
+func timeBare(b *testing.B, g *core.Genesis, data []byte) time.Duration {
+	blocks := decodeBlocks(b, data)
+	db := rawdb.NewMemoryDatabase()
+	tdb := triedb.NewDatabase(db, triedb.HashDefaults)
+	gb, err := g.Commit(db, tdb, nil)
+	if err != nil {
+		b.Fatal(err)
+	}
+	hc := &headers{config: g.Config, engine: beacon.New(ethash.NewFaker()), byHash: map[common.Hash]*types.Header{gb.Hash(): gb.Header()}}
+	start := time.Now()
+	st, err := state.New(gb.Root(), state.NewDatabase(tdb, state.NewCodeDB(db)))
+	if err != nil {
+		b.Fatal(err)
+	}
+	for _, blk := range blocks {
+		h := blk.Header()
+		evm := vm.NewEVM(core.NewEVMBlockContext(h, hc, nil), st, g.Config, vm.Config{})
+		if root := blk.BeaconRoot(); root != nil {
+			core.ProcessBeaconBlockRoot(*root, evm, nil)
+		}
+		signer := types.MakeSigner(g.Config, h.Number, h.Time)
+		gp := core.NewGasPool(h.GasLimit)
+		for i, tx := range blk.Transactions() {
+			msg, err := core.TransactionToMessage(tx, signer, h.BaseFee)
+			if err != nil {
+				b.Fatal(err)
+			}
+			st.SetTxContext(tx.Hash(), i, uint32(i+1))
+			if _, _, err := core.ApplyTransactionWithEVM(context.Background(), msg, gp, st, h.Number, blk.Hash(), h.Time, tx, evm); err != nil {
+				b.Fatal(err)
+			}
+		}
+		if root := st.IntermediateRoot(g.Config.Rules(h.Number, true, h.Time)); root != h.Root {
+			b.Fatalf("bare execution of #%d: root %x, want %x", h.Number, root, h.Root)
+		}
+		hc.byHash[blk.Hash()] = h
+	}
+	return time.Since(start)
+}
+
+// headers is the chain context bare execution needs (BLOCKHASH, coinbase).
+type headers struct {
+	config *params.ChainConfig
+	engine consensus.Engine
+	byHash map[common.Hash]*types.Header
+}
+
+func (h *headers) Config() *params.ChainConfig                 { return h.config }
+func (h *headers) Engine() consensus.Engine                    { return h.engine }
+func (h *headers) CurrentHeader() *types.Header                { return nil }
+func (h *headers) GetHeaderByNumber(uint64) *types.Header      { return nil }
+func (h *headers) GetHeaderByHash(x common.Hash) *types.Header { return h.byHash[x] }
+func (h *headers) GetHeader(x common.Hash, _ uint64) *types.Header {
+	return h.byHash[x]
+}
+
+// BenchmarkRun measures audit.Run alone on the same chain, for profiling.
+func BenchmarkRun(b *testing.B) {
+	g, data, txs, gas := benchChain(b)
+	var d time.Duration
+	for b.Loop() {
+		runtime.GC()
+		d += timeAudit(b, g, data)
+	}
+	s := d.Seconds() / float64(b.N)
+	b.ReportMetric(float64(txs)/s, "tx/s")
+	b.ReportMetric(float64(gas)/1e6/s, "Mgas/s")
+}
