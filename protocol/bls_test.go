@@ -3,6 +3,7 @@ package protocol
 import (
 	"bytes"
 	"errors"
+	"strings"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -158,21 +159,22 @@ func TestBLSVerify(t *testing.T) {
 		msg  []byte
 		sig  Signature
 		want error
+		says string // a phrase the error must contain, when set
 	}{
-		{"valid", pk, msg, sig, nil},
-		{"empty message", pk, nil, sk.Sign(nil), nil},
-		{"wrong key", other.PublicKey(), msg, sig, ErrBadSignature},
-		{"wrong message", pk, []byte("bundle header hasH"), sig, ErrBadSignature},
-		{"other key's signature", pk, msg, other.Sign(msg), ErrBadSignature},
-		{"flipped signature byte", pk, msg, sigFlipped, ErrBadSignature},
-		{"flipped key byte", pkFlipped, msg, sig, ErrBadPublicKey},
-		{"zero key", PublicKey{}, msg, sig, ErrBadPublicKey},
-		{"zero signature", pk, msg, Signature{}, ErrBadSignature},
-		{"infinity key", pkInf, msg, sig, ErrBadPublicKey},
-		{"infinity signature", pk, msg, sigInf, ErrBadSignature},
-		{"uncompressed flag", pkUncompressedFlag, msg, sig, ErrBadPublicKey},
-		{"key not in subgroup", notInG1(t), msg, sig, ErrBadPublicKey},
-		{"signature not in subgroup", pk, msg, notInG2(t), ErrBadSignature},
+		{"valid", pk, msg, sig, nil, ""},
+		{"empty message", pk, nil, sk.Sign(nil), nil, ""},
+		{"wrong key", other.PublicKey(), msg, sig, ErrBadSignature, "does not verify"},
+		{"wrong message", pk, []byte("bundle header hasH"), sig, ErrBadSignature, ""},
+		{"other key's signature", pk, msg, other.Sign(msg), ErrBadSignature, ""},
+		{"flipped signature byte", pk, msg, sigFlipped, ErrBadSignature, ""},
+		{"flipped key byte", pkFlipped, msg, sig, ErrBadPublicKey, ""},
+		{"zero key", PublicKey{}, msg, sig, ErrBadPublicKey, "not a compressed"},
+		{"zero signature", pk, msg, Signature{}, ErrBadSignature, ""},
+		{"infinity key", pkInf, msg, sig, ErrBadPublicKey, "infinity"},
+		{"infinity signature", pk, msg, sigInf, ErrBadSignature, "infinity"},
+		{"uncompressed flag", pkUncompressedFlag, msg, sig, ErrBadPublicKey, ""},
+		{"key not in subgroup", notInG1(t), msg, sig, ErrBadPublicKey, "subgroup"},
+		{"signature not in subgroup", pk, msg, notInG2(t), ErrBadSignature, "subgroup"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
@@ -185,6 +187,9 @@ func TestBLSVerify(t *testing.T) {
 			}
 			if !errors.Is(err, tt.want) {
 				t.Fatalf("got %v, want %v", err, tt.want)
+			}
+			if !strings.Contains(err.Error(), tt.says) {
+				t.Fatalf("error %q does not say %q", err, tt.says)
 			}
 		})
 	}

@@ -50,6 +50,7 @@ func (p SlotProbability) Validate() error {
 	return nil
 }
 
+// String formats p as "p/q".
 func (p SlotProbability) String() string { return fmt.Sprintf("%d/%d", p.Num, p.Den) }
 
 // ElectionMessage is what an operator signs to claim a slot:
