@@ -53,6 +53,14 @@ func (s *State) NewBuilder(h Header, verifier ProofVerifier) *Builder {
 	}
 }
 
+// TrustSeals skips the BLS checks of submissions and bundles added from
+// now on. Only a producer that signed the items itself, or that ran
+// CheckSeals on them, may call it.
+func (b *Builder) TrustSeals() { b.sealsChecked = true }
+
+// Header is the header of the block being built (roots not yet set).
+func (b *Builder) Header() Header { return b.header }
+
 // State is the builder's working state: the parent state with the items
 // added so far applied. It must not be modified.
 func (b *Builder) State() *State { return b.state }
