@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/holiman/uint256"
 )
 
@@ -389,4 +391,37 @@ func (s *State) checkBundleSeal(x *Bundle, op *Operator) error {
 	}
 	return VerifyElection(op.PublicKey, h.Domain, h.Slot, s.Header.Randomness, h.ElectionProof,
 		op.Stake, s.TotalStake(h.Domain), d.Config.SlotProbability)
+}
+
+// CheckBundleSignatures verifies the BLS signatures of a bundle or submission's
+// sealed header and a bundle's election signature, given the operator's
+// key and the randomness of the consensus block before the one carrying
+// it: the expensive, state-free half of CheckSeals, for worker pools.
+func CheckBundleSignatures(pk PublicKey, x *Bundle, parentRandomness common.Hash) error {
+	h := &x.Sealed.Header
+	if err := VerifyBundleSignature(pk, &x.Sealed); err != nil {
+		return err
+	}
+	if err := VerifySignature(pk, ElectionMessage(h.Domain, h.Slot, parentRandomness), h.ElectionProof); err != nil {
+		return fmt.Errorf("%w: %w", ErrBadElectionProof, err)
+	}
+	return nil
+}
+
+// checkElectionThreshold checks that a bundle's election output wins its
+// slot for the operator's stake in s; the signature is assumed checked.
+func (s *State) checkElectionThreshold(x *Bundle) error {
+	h := &x.Sealed.Header
+	op, ok := s.operators[h.Operator]
+	if !ok {
+		return fmt.Errorf("%w %d", ErrUnknownOperator, h.Operator)
+	}
+	d, ok := s.domains[h.Domain]
+	if !ok {
+		return fmt.Errorf("%w %d", ErrUnknownDomain, h.Domain)
+	}
+	if !IsElected(ElectionOutput(h.ElectionProof), op.Stake, s.TotalStake(h.Domain), d.Config.SlotProbability) {
+		return fmt.Errorf("%w: operator %d, slot %d", ErrNotElected, op.ID, h.Slot)
+	}
+	return nil
 }

@@ -81,7 +81,7 @@ func sampleProofs() []*FraudProof {
 		{Domain: 1, BadReceiptHash: bad, StateTransition: &StateTransitionProof{Phase: PhaseTraceLength}},
 		{Domain: 1, BadReceiptHash: bad, ExtrinsicsRoot: &ExtrinsicsRootProof{}},
 		{Domain: 2, BadReceiptHash: bad, BundleValidity: &BundleValidityProof{
-			BundleIndex: 1, Validity: Invalid(InvalidUndecodable, 0),
+			BundleIndex: 1, Validity: Invalid(InvalidUndecodable, 0), Parent: sampleHeader(),
 			Accounts: []common.Address{{1}}, Nodes: [][]byte{{0xc0}}}},
 		{Domain: 2, BadReceiptHash: bad, DomainBlockHash: &DomainBlockHashProof{Parent: sampleHeader()}},
 		{Domain: 2, BadReceiptHash: bad, ExecutionResult: &ExecutionResultProof{

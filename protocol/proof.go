@@ -133,12 +133,16 @@ type StateTransitionProof struct {
 // consensus block and the ER's validity flags.
 type ExtrinsicsRootProof struct{}
 
-// BundleValidityProof shows that inboxed entry BundleIndex is wrong.
+// BundleValidityProof shows that inboxed entry BundleIndex is wrong. The
+// validity context is the parent block's: its header (whose hash the parent
+// ER names) gives the base fee and fork rules, and its state root the
+// accounts.
 type BundleValidityProof struct {
 	BundleIndex uint32
 	Validity    BundleValidity   // the true validity
+	Parent      *types.Header    // the parent domain block's header
 	Accounts    []common.Address // the senders involved, ascending
-	Nodes       [][]byte         // account-trie nodes proving them against the parent final root
+	Nodes       [][]byte         // account-trie nodes proving them against the parent final root, ascending
 }
 
 // DomainBlockHashProof carries the parent domain block's header.
@@ -277,6 +281,9 @@ func (p *FraudProof) check() error {
 		bv := p.BundleValidity
 		if err := bv.Validity.check(); err != nil {
 			return err
+		}
+		if bv.Parent == nil {
+			return malformed("bundle validity proof", "no parent header")
 		}
 		if err := checkLen("bundle validity accounts", len(bv.Accounts), MaxProofNodes); err != nil {
 			return err

@@ -194,6 +194,23 @@ func TestBlockTreeLifecycle(t *testing.T) {
 			t.Fatalf("operator %d is %s, want slashed", id, op.Status)
 		}
 	}
+	// The state survives its checkpoint encoding.
+	enc, err := e.state.MarshalBinary()
+	if err != nil {
+		t.Fatal(err)
+	}
+	back, err := UnmarshalState(e.spec, enc)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if again, _ := back.MarshalBinary(); string(again) != string(enc) || back.Hash != e.state.Hash {
+		t.Fatal("state does not round-trip through MarshalBinary")
+	}
+	if _, err := UnmarshalState(e.spec, enc[:len(enc)-3]); !errors.Is(err, ErrMalformed) {
+		t.Fatalf("truncated state: %v", err)
+	}
+	e.state = back
+
 	// Operator 3 catches up with a receipt-only submission of a new ER 2.
 	fixed := e.receiptFor(2, e.honest[1], "fixed")
 	sub := &ReceiptSubmission{Domain: testDomain, Operator: 3, Receipt: *fixed}

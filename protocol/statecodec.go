@@ -1,0 +1,102 @@
+package protocol
+
+import (
+	"fmt"
+	"maps"
+	"slices"
+
+	"github.com/ethereum/go-ethereum/rlp"
+)
+
+// State wire form: everything but the spec, which the decoder is given.
+// Lists are sorted so the encoding is canonical.
+type stateWire struct {
+	Header    Header
+	Operators []Operator
+	Domains   []domainWire
+}
+
+type domainWire struct {
+	ID        DomainID
+	Next      uint64
+	Head      uint64
+	Confirmed uint64
+	Derived   []derivedWire
+	Entries   []entryWire
+}
+
+type derivedWire struct {
+	Number uint64
+	Block  DerivedBlock
+}
+
+type entryWire struct {
+	Receipt ExecutionReceipt
+	Backers []OperatorID
+	AddedAt uint64
+}
+
+// MarshalBinary encodes the state, without its spec, canonically.
+func (s *State) MarshalBinary() ([]byte, error) {
+	w := stateWire{Header: s.Header, Operators: s.Operators()}
+	for _, id := range s.DomainIDs() {
+		d := s.domains[id]
+		dw := domainWire{ID: id, Next: d.Next, Head: d.Tree.Head, Confirmed: d.Tree.Confirmed}
+		for _, n := range slices.Sorted(maps.Keys(d.Derived)) {
+			dw.Derived = append(dw.Derived, derivedWire{Number: n, Block: *d.Derived[n]})
+		}
+		for _, n := range slices.Sorted(maps.Keys(d.Tree.entries)) {
+			e := d.Tree.entries[n]
+			dw.Entries = append(dw.Entries, entryWire{Receipt: *e.Receipt, Backers: e.Backers, AddedAt: e.AddedAt})
+		}
+		w.Domains = append(w.Domains, dw)
+	}
+	return rlp.EncodeToBytes(&w)
+}
+
+// UnmarshalState decodes a state written by MarshalBinary for spec.
+func UnmarshalState(spec *ChainSpec, b []byte) (*State, error) {
+	var w stateWire
+	if err := rlp.DecodeBytes(b, &w); err != nil {
+		return nil, malformed("consensus state", "%v", err)
+	}
+	s := &State{
+		Spec:      spec,
+		Header:    w.Header,
+		Hash:      w.Header.Hash(),
+		operators: make(map[OperatorID]*Operator, len(w.Operators)),
+		domains:   make(map[DomainID]*DomainState, len(w.Domains)),
+	}
+	for i := range w.Operators {
+		op := w.Operators[i]
+		s.operators[op.ID] = &op
+	}
+	configs := map[DomainID]DomainConfig{}
+	for _, d := range spec.Domains {
+		configs[d.ID] = d
+	}
+	for _, dw := range w.Domains {
+		cfg, ok := configs[dw.ID]
+		if !ok {
+			return nil, malformed("consensus state", "domain %d is not in the spec", dw.ID)
+		}
+		d := &DomainState{Config: cfg, Next: dw.Next, Derived: map[uint64]*DerivedBlock{},
+			Tree: &BlockTree{Head: dw.Head, Confirmed: dw.Confirmed, entries: map[uint64]*TreeEntry{}}}
+		for _, dv := range dw.Derived {
+			blk := dv.Block
+			d.Derived[dv.Number] = &blk
+		}
+		for _, ew := range dw.Entries {
+			r := ew.Receipt
+			d.Tree.entries[r.DomainNumber] = &TreeEntry{Receipt: &r, Hash: r.Hash(), Backers: ew.Backers, AddedAt: ew.AddedAt}
+		}
+		if d.Tree.entries[d.Tree.Head] == nil || d.Tree.entries[d.Tree.Confirmed] == nil {
+			return nil, malformed("consensus state", "domain %d: tree lacks its head or confirmed receipt", dw.ID)
+		}
+		s.domains[dw.ID] = d
+	}
+	if len(s.domains) != len(spec.Domains) {
+		return nil, fmt.Errorf("%w consensus state: %d domains, spec has %d", ErrMalformed, len(s.domains), len(spec.Domains))
+	}
+	return s, nil
+}
