@@ -21,8 +21,12 @@ var ErrNoBundles = errors.New("domain: consensus block has no bundle of the doma
 type Derivation struct {
 	Consensus *protocol.Block
 	Inboxed   []protocol.InboxedBundle
-	Txs       []*types.Transaction
-	Header    *types.Header
+	// Kept lists, per inboxed bundle, the indexes of the extrinsics the
+	// block executes: empty for an Invalid bundle, without duplicates for
+	// a Valid one.
+	Kept   [][]int
+	Txs    []*types.Transaction
+	Header *types.Header
 }
 
 // Derive turns prepared bundles into the next domain block after parent
@@ -46,7 +50,8 @@ func Derive(cfg *params.ChainConfig, p *Prepared, parent *types.Header, accounts
 		return nil, fmt.Errorf("domain: derive from consensus block %d: %w", c.Number, err)
 	}
 	v := newValidityContext(cfg, header, accounts)
-	d := &Derivation{Consensus: p.Consensus, Header: header, Inboxed: make([]protocol.InboxedBundle, len(p.Bundles))}
+	d := &Derivation{Consensus: p.Consensus, Header: header,
+		Inboxed: make([]protocol.InboxedBundle, len(p.Bundles)), Kept: make([][]int, len(p.Bundles))}
 	var (
 		txs     []*types.Transaction
 		senders []common.Address
@@ -55,6 +60,7 @@ func Derive(cfg *params.ChainConfig, p *Prepared, parent *types.Header, accounts
 		b := &p.Bundles[i]
 		res := v.checkBundle(b)
 		d.Inboxed[i] = protocol.InboxedBundle{Validity: res.validity, ExtrinsicsRoot: b.Bundle.Sealed.Header.ExtrinsicsRoot}
+		d.Kept[i] = res.kept
 		for _, k := range res.kept {
 			txs = append(txs, b.Txs[k].Tx)
 			senders = append(senders, b.Txs[k].Sender)

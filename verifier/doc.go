@@ -1,0 +1,47 @@
+// Package verifier follows a consensus chain, re-derives and re-executes
+// every domain block, judges every execution receipt, and records it all
+// in the index, one atomic commit per consensus block.
+//
+// # Pipeline
+//
+// A fetcher goroutine reads blocks ahead of the tip (Config.Lookahead) and
+// does the state-free work in a worker pool: BLS signatures of bundles and
+// submissions, decoding of extrinsics and sender recovery. The follower's
+// goroutine applies each block to the consensus state in order (election
+// thresholds, admission, the block tree), executes the domain blocks it
+// derives — one goroutine per domain, concurrently — judges the receipts
+// the block carries against the honest receipts it computed, and commits.
+// So block n+1 is prepared while block n executes.
+//
+// # Verdicts
+//
+// A receipt is valid when every field it claims about its domain block
+// equals receiptd's (CheckContent, in the design's fault priority), and
+// its parent is not a pending bad receipt (CheckParent). A bad receipt that
+// is confirmed anyway is recorded as confirmed-bad and logged as an error.
+//
+// # Crash safety and reorgs
+//
+// Each commit holds the block's records, the per-domain progress (verified
+// height, state root, newest flushed state) and, every CheckpointEvery
+// blocks, a checkpoint of the follower's memory. Domain state is committed
+// to go-ethereum's hash-scheme trie database after every block and flushed
+// to disk every FlushEvery domain blocks, before the commit that names it.
+// A restart (after kill -9 too) loads the newest checkpoint, re-executes
+// the domain blocks whose state was not flushed (states are
+// content-addressed, so writing them again is harmless), replays the
+// consensus blocks after the checkpoint from the index without committing,
+// and resumes after the last committed block: the index ends exactly as an
+// uninterrupted run leaves it. A reorg rolls the index back to the common
+// ancestor in one batch and restores the follower from its in-memory ring
+// of recent states (or from a checkpoint for older ancestors).
+//
+// Domain states stay referenced in memory from the newest confirmed
+// receipt's block (any pending receipt may need a proof built on its
+// parent state) and for the reorg window; older ones are released. States
+// flushed to disk are checkpoints and are not pruned: go-ethereum's hash
+// scheme cannot delete shared nodes safely.
+//
+// verifier imports protocol, domain and source, never indexer internals,
+// graphql or cmd.
+package verifier

@@ -1,0 +1,139 @@
+package verifier
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+
+	"github.com/receiptd/receiptd/domain"
+	"github.com/receiptd/receiptd/protocol"
+)
+
+// restore rebuilds the follower's state after consensus block n from the
+// index: the newest checkpoint at or below n, the domain states it names
+// (re-executed from the newest flushed state when they were not written to
+// disk), then the blocks after the checkpoint replayed without committing.
+func (f *Follower) restore(ctx context.Context, n uint64) error {
+	genesis, err := protocol.Genesis(f.net.Spec)
+	if err != nil {
+		return err
+	}
+	snap := f.genesisSnapshot(genesis)
+	meta := map[protocol.DomainID]domainCheckpoint{}
+	ck, blob, err := f.idx.Checkpoint(ctx, n)
+	if err != nil {
+		return fmt.Errorf("verifier: restore to %d: %w", n, err)
+	}
+	if blob != nil {
+		if snap, meta, err = decodeCheckpoint(f.net.Spec, ck, blob); err != nil {
+			return err
+		}
+	}
+	for id, p := range f.pipes {
+		dc, ok := meta[id]
+		if !ok {
+			dc = domainCheckpoint{FlushedRoot: p.flushed.root}
+		}
+		if err := f.rebuildState(ctx, p, snap.views[id], dc); err != nil {
+			return err
+		}
+	}
+	f.tip, f.ring = snap, []*snapshot{snap}
+	for m := ck + 1; m <= n; m++ {
+		b, err := f.idx.ConsensusBlock(ctx, m)
+		if err != nil {
+			return fmt.Errorf("verifier: restore: block %d: %w", m, err)
+		}
+		pb, err := f.prep.prepare(ctx, b, f.tip.state.Header.Randomness)
+		if err != nil {
+			return err
+		}
+		_, next, _, err := f.verify(ctx, pb, protocol.ApplyOptions{Verifier: f.proofs, SealsChecked: true})
+		if err != nil {
+			return fmt.Errorf("%w: replaying block %d: %w", ErrCorruptIndex, m, err)
+		}
+		f.push(next)
+	}
+	want, err := f.idx.CanonicalHash(ctx, n)
+	if err != nil {
+		return err
+	}
+	if n > 0 && f.tip.hash != want {
+		return fmt.Errorf("%w: replayed block %d has hash %s, the index says %s", ErrCorruptIndex, n, f.tip.hash, want)
+	}
+	f.status.update(func(st *Status) { st.Tip = f.tip.number })
+	f.cfg.Logger.Info("restored", "block", n, "checkpoint", ck, "replayed", n-ck)
+	return nil
+}
+
+// rebuildState makes the view's head state openable: if it is neither in
+// memory nor on disk, the domain blocks from the newest flushed state up
+// to the head are executed again from the consensus blocks in the index.
+// It also loads the headers BLOCKHASH may read.
+func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domainView, dc domainCheckpoint) error {
+	head := v.Head.Number.Uint64()
+	for m := head - min(head, 256); m <= head && m > 0; m++ {
+		h, _, err := f.idx.DomainBlock(ctx, p.id, m)
+		if err != nil {
+			return fmt.Errorf("verifier: domain %d header %d: %w", p.id, m, err)
+		}
+		p.headers[h.Hash()] = h
+	}
+	p.headers[v.Head.Hash()] = v.Head
+	if dc.FlushedRoot != (common.Hash{}) {
+		p.flushed.root, p.flushed.number = dc.FlushedRoot, dc.FlushedNumber
+	}
+	if p.store.HasState(v.Head.Root) {
+		return nil
+	}
+	if !p.store.HasState(dc.FlushedRoot) {
+		return fmt.Errorf("%w: domain %d: flushed state %s (#%d) is missing", ErrCorruptIndex, p.id, dc.FlushedRoot, dc.FlushedNumber)
+	}
+	f.cfg.Logger.Info("re-executing domain blocks lost in a crash", "domain", p.id, "from", dc.FlushedNumber+1, "to", head)
+	parent := p.headerAt(dc.FlushedNumber)
+	if parent == nil && dc.FlushedNumber > 0 {
+		var err error
+		if parent, _, err = f.idx.DomainBlock(ctx, p.id, dc.FlushedNumber); err != nil {
+			return fmt.Errorf("verifier: domain %d flushed header %d: %w", p.id, dc.FlushedNumber, err)
+		}
+	}
+	if parent == nil || parent.Root != dc.FlushedRoot {
+		return fmt.Errorf("%w: domain %d: no header for flushed block %d", ErrCorruptIndex, p.id, dc.FlushedNumber)
+	}
+	for m := dc.FlushedNumber + 1; m <= head; m++ {
+		want, cnum, err := f.idx.DomainBlock(ctx, p.id, m)
+		if err != nil {
+			return err
+		}
+		c, err := f.idx.ConsensusBlock(ctx, cnum)
+		if err != nil {
+			return err
+		}
+		prepared, err := domain.Prepare(ctx, p.signer, c, p.id, f.cfg.Workers)
+		if err != nil {
+			return err
+		}
+		view := domainView{Head: parent, Honest: map[uint64]*protocol.ExecutionReceipt{}, Bad: map[common.Hash]bool{}}
+		ex, _, err := p.executeBlock(ctx, prepared, view)
+		if err != nil {
+			return fmt.Errorf("verifier: re-executing domain %d block %d: %w", p.id, m, err)
+		}
+		if got := ex.result.Block.Hash(); got != want.Hash() {
+			return fmt.Errorf("%w: domain %d block %d re-executes to %s, the index has %s", ErrCorruptIndex, p.id, m, got, want.Hash())
+		}
+		parent = ex.result.Block.Header()
+	}
+	return nil
+}
+
+// headerAt finds a loaded header by number.
+func (p *domainPipeline) headerAt(n uint64) *types.Header {
+	for _, h := range p.headers {
+		if h.Number.Uint64() == n {
+			return h
+		}
+	}
+	return nil
+}

@@ -1,0 +1,120 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"path/filepath"
+
+	"github.com/receiptd/receiptd/domain"
+	"github.com/receiptd/receiptd/protocol"
+	"github.com/receiptd/receiptd/source"
+)
+
+// Deps are the follower's collaborators.
+type Deps struct {
+	Network *source.Network
+	Source  Source
+	Index   Index
+	// StateDir holds one go-ethereum database per domain.
+	StateDir string
+	// Proofs verifies fraud proofs found on chain. Required.
+	Proofs  protocol.ProofVerifier
+	Metrics Metricer
+}
+
+// New opens the domain states under deps.StateDir, checks that they and
+// the index belong to deps.Network, and restores the follower to the last
+// committed block.
+func New(ctx context.Context, cfg Config, deps Deps) (*Follower, error) {
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	if deps.Network == nil || deps.Source == nil || deps.Index == nil || deps.Proofs == nil || deps.Metrics == nil {
+		return nil, errors.New("verifier: network, source, index, proof verifier and metrics are required")
+	}
+	f := &Follower{
+		cfg: cfg, net: deps.Network, src: deps.Source, idx: deps.Index, proofs: deps.Proofs, metrics: deps.Metrics,
+		pipes: map[protocol.DomainID]*domainPipeline{},
+	}
+	keys := map[protocol.OperatorID]protocol.PublicKey{}
+	for _, op := range deps.Network.Spec.Operators {
+		keys[op.ID] = op.PublicKey
+	}
+	f.prep = &preparer{keys: keys, pipes: f.pipes, workers: cfg.Workers}
+	ok := false
+	defer func() {
+		if !ok {
+			f.Close()
+		}
+	}()
+	for _, dc := range deps.Network.Spec.Domains {
+		genesis := deps.Network.Geneses[dc.ID]
+		if genesis == nil {
+			return nil, fmt.Errorf("%w: no genesis for domain %d", ErrWrongNetwork, dc.ID)
+		}
+		if h := genesis.ToBlock().Hash(); h != dc.GenesisHash {
+			return nil, fmt.Errorf("%w: domain %d genesis hashes to %s, the spec says %s", ErrWrongNetwork, dc.ID, h, dc.GenesisHash)
+		}
+		db, err := domain.OpenPebble(filepath.Join(deps.StateDir, fmt.Sprintf("domain-%d", dc.ID)))
+		if err != nil {
+			return nil, fmt.Errorf("verifier: open domain %d state: %w", dc.ID, err)
+		}
+		pipe, _, err := newDomainPipeline(dc.ID, genesis, db, cfg.FlushEvery)
+		if err != nil {
+			db.Close()
+			return nil, fmt.Errorf("verifier: domain %d state: %w", dc.ID, err)
+		}
+		f.pipes[dc.ID] = pipe
+	}
+	genesis, err := protocol.Genesis(deps.Network.Spec)
+	if err != nil {
+		return nil, err
+	}
+	n, _, err := deps.Index.Progress(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("verifier: index progress: %w", err)
+	}
+	if n == 0 {
+		snap := f.genesisSnapshot(genesis)
+		f.tip, f.ring = snap, []*snapshot{snap}
+	} else {
+		first, err := deps.Index.ConsensusBlock(ctx, 1)
+		if err != nil {
+			return nil, fmt.Errorf("verifier: index block 1: %w", err)
+		}
+		if first.Header.ParentHash != genesis.Hash {
+			return nil, fmt.Errorf("%w: the index follows a chain with genesis %s, this network's is %s", ErrWrongNetwork, first.Header.ParentHash, genesis.Hash)
+		}
+		if err := f.restore(ctx, n); err != nil {
+			return nil, err
+		}
+	}
+	ok = true
+	return f, nil
+}
+
+// Tip returns the last verified consensus block's height and hash. Call it
+// from the goroutine running Run, or when Run is not running.
+func (f *Follower) Tip() (uint64, [32]byte) { return f.tip.number, f.tip.hash }
+
+// Close flushes each domain's newest state, so a clean restart re-executes
+// nothing, and closes the state databases. Safe twice.
+func (f *Follower) Close() error {
+	var errs []error
+	for id, p := range f.pipes {
+		if f.tip != nil {
+			if v, ok := f.tip.views[id]; ok && p.store.HasState(v.Head.Root) {
+				if err := p.flush(v.Head.Root, v.Head.Number.Uint64()); err != nil {
+					errs = append(errs, err)
+				}
+			}
+		}
+		if err := p.close(); err != nil {
+			errs = append(errs, fmt.Errorf("verifier: close domain %d: %w", id, err))
+		}
+		delete(f.pipes, id)
+	}
+	return errors.Join(errs...)
+}
