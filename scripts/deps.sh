@@ -16,3 +16,5 @@ if [ ${#need_apt[@]} -gt 0 ]; then
 	fi
 fi
 go mod download
+# promtool checks the /metrics output in the tests.
+./scripts/deps-promtool.sh
