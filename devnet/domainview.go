@@ -126,4 +126,3 @@ func (r *domainRuntime) nonceReader(root common.Hash) (func(common.Address) uint
 	}
 	return sdb.GetNonce, nil
 }
-

@@ -25,7 +25,7 @@ type Stats struct {
 	// FaultsBy counts injected faults per operator.
 	FaultsBy map[protocol.OperatorID]int
 	// BadReceipts are the hashes of the spoiled receipts consensus admitted.
-	BadReceipts map[common.Hash]FaultKind
+	BadReceipts    map[common.Hash]FaultKind
 	ProofsIncluded int
 	ProofsRejected int
 }

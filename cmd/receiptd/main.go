@@ -41,6 +41,7 @@ type command struct {
 func commands() map[string]command {
 	return map[string]command{
 		"audit":   {"re-execute a geth-format chain and report which blocks are valid", runAudit},
+		"devnet":  {"serve a devnet node over JSON-RPC, or export a devnet run (devnet export)", runDevnet},
 		"version": {"print the version", runVersion},
 	}
 }
