@@ -20,6 +20,11 @@ type snapshot struct {
 	views  map[protocol.DomainID]domainView
 }
 
+type badMark struct {
+	Hash common.Hash
+	Own  bool
+}
+
 type checkpointWire struct {
 	State   []byte
 	Domains []domainCheckpoint
@@ -29,7 +34,7 @@ type domainCheckpoint struct {
 	ID            protocol.DomainID
 	Head          *types.Header
 	Honest        []protocol.ExecutionReceipt // ascending numbers
-	Bad           []common.Hash               // ascending
+	Bad           []badMark                   // ascending hashes
 	FlushedRoot   common.Hash
 	FlushedNumber uint64
 }
@@ -42,7 +47,10 @@ func encodeCheckpoint(s *snapshot, pipes map[protocol.DomainID]*domainPipeline) 
 	w := checkpointWire{State: st}
 	for _, id := range slices.Sorted(maps.Keys(s.views)) {
 		v := s.views[id]
-		dc := domainCheckpoint{ID: id, Head: v.Head, Bad: slices.SortedFunc(maps.Keys(v.Bad), func(a, b common.Hash) int { return a.Cmp(b) })}
+		dc := domainCheckpoint{ID: id, Head: v.Head}
+		for _, h := range slices.SortedFunc(maps.Keys(v.Bad), func(a, b common.Hash) int { return a.Cmp(b) }) {
+			dc.Bad = append(dc.Bad, badMark{Hash: h, Own: v.Bad[h]})
+		}
 		for _, n := range slices.Sorted(maps.Keys(v.Honest)) {
 			dc.Honest = append(dc.Honest, *v.Honest[n])
 		}
@@ -77,8 +85,8 @@ func decodeCheckpoint(spec *protocol.ChainSpec, number uint64, b []byte) (*snaps
 			r := dc.Honest[i]
 			v.Honest[r.DomainNumber] = &r
 		}
-		for _, h := range dc.Bad {
-			v.Bad[h] = true
+		for _, b := range dc.Bad {
+			v.Bad[b.Hash] = b.Own
 		}
 		s.views[dc.ID] = v
 		meta[dc.ID] = dc

@@ -156,7 +156,7 @@ func (f *Follower) verify(ctx context.Context, pb *preparedBlock, opts protocol.
 		}
 	}
 	for _, ev := range events {
-		if ev.Kind == protocol.EventReceiptConfirmed && f.tip.views[ev.Domain].Bad[ev.Receipt] {
+		if ev.Kind == protocol.EventReceiptConfirmed && f.tip.views[ev.Domain].Bad[ev.Receipt] { // own claims wrong
 			u.ConfirmedBad = append(u.ConfirmedBad, ev.Receipt)
 			f.metrics.RecordConfirmedBad(uint32(ev.Domain))
 		}
@@ -187,14 +187,15 @@ func (f *Follower) judgeReceipts(u *BlockUpdate, views map[protocol.DomainID]dom
 			if p := v.Honest[r.DomainNumber-1]; p != nil && r.DomainNumber > 0 {
 				honestParent = p.Hash()
 			}
-			verdict = CheckParent(CheckContent(r, honest), r, honestParent, v.Bad[r.ParentReceiptHash])
+			_, parentBad := v.Bad[r.ParentReceiptHash]
+			verdict = CheckParent(CheckContent(r, honest), r, honestParent, parentBad)
 		}
-		if !verdict.Valid && !v.Bad[hash] {
+		if _, known := v.Bad[hash]; !verdict.Valid && !known {
 			bad := make(map[common.Hash]bool, len(v.Bad)+1)
-			for h := range v.Bad {
-				bad[h] = true
+			for h, own := range v.Bad {
+				bad[h] = own
 			}
-			bad[hash] = true
+			bad[hash] = !verdict.DescendsFromBad
 			v.Bad = bad
 			views[d] = v
 		}
@@ -268,8 +269,8 @@ func (f *Follower) recordChain(u *BlockUpdate) {
 	for id, v := range f.tip.views {
 		ds, _ := f.tip.state.Domain(id)
 		var age uint64
-		for h := range v.Bad {
-			if st, n, ok := ds.Tree.Status(h); ok && st == protocol.ReceiptPending {
+		for h, own := range v.Bad {
+			if st, n, ok := ds.Tree.Status(h); own && ok && st == protocol.ReceiptPending {
 				age = max(age, ds.Tree.Head-n)
 			}
 		}

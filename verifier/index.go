@@ -13,8 +13,9 @@ import (
 // consensus block, rollback, progress, checkpoints, and the stored blocks
 // a restart replays. indexAdapter implements it over package indexer.
 type Index interface {
-	// Progress is the last committed consensus block; zero for none.
-	Progress(ctx context.Context) (uint64, common.Hash, error)
+	// Progress is the last committed consensus block; ok is false for an
+	// empty index.
+	Progress(ctx context.Context) (number uint64, hash common.Hash, ok bool, err error)
 	// CanonicalHash is the committed block hash at a height.
 	CanonicalHash(ctx context.Context, number uint64) (common.Hash, error)
 	// Checkpoint returns the newest checkpoint at or below number.

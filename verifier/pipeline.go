@@ -24,7 +24,8 @@ type domainView struct {
 	Head   *types.Header
 	Honest map[uint64]*protocol.ExecutionReceipt
 	// Bad holds pending receipts judged invalid, so that a receipt built on
-	// one is judged to descend from it.
+	// one is judged to descend from it. The value is true when the receipt's
+	// own claims are wrong, false when it only descends from a bad one.
 	Bad map[common.Hash]bool
 }
 
@@ -132,9 +133,9 @@ func (v domainView) trim(confirmed uint64, tree *protocol.BlockTree) domainView 
 			out.Honest[n] = r
 		}
 	}
-	for h := range v.Bad {
+	for h, own := range v.Bad {
 		if st, _, ok := tree.Status(h); ok && st == protocol.ReceiptPending {
-			out.Bad[h] = true
+			out.Bad[h] = own
 		}
 	}
 	return out

@@ -74,7 +74,7 @@ func (f *Follower) restore(ctx context.Context, n uint64) error {
 // It also loads the headers BLOCKHASH may read.
 func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domainView, dc domainCheckpoint) error {
 	head := v.Head.Number.Uint64()
-	for m := head - min(head, 256); m <= head && m > 0; m++ {
+	for m := max(1, head-min(head, 256)); m <= head; m++ {
 		h, _, err := f.idx.DomainBlock(ctx, p.id, m)
 		if err != nil {
 			return fmt.Errorf("verifier: domain %d header %d: %w", p.id, m, err)
@@ -102,6 +102,7 @@ func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domain
 	if parent == nil || parent.Root != dc.FlushedRoot {
 		return fmt.Errorf("%w: domain %d: no header for flushed block %d", ErrCorruptIndex, p.id, dc.FlushedNumber)
 	}
+	p.headers[parent.Hash()] = parent
 	for m := dc.FlushedNumber + 1; m <= head; m++ {
 		want, cnum, err := f.idx.DomainBlock(ctx, p.id, m)
 		if err != nil {

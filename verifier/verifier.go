@@ -72,14 +72,22 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Follower, error) {
 	if err != nil {
 		return nil, err
 	}
-	n, _, err := deps.Index.Progress(ctx)
+	n, hash, started, err := deps.Index.Progress(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("verifier: index progress: %w", err)
 	}
-	if n == 0 {
+	switch {
+	case !started:
+		if err := f.commitGenesis(ctx, genesis); err != nil {
+			return nil, err
+		}
+	case n == 0:
+		if hash != genesis.Hash {
+			return nil, fmt.Errorf("%w: the index's genesis is %s, this network's is %s", ErrWrongNetwork, hash, genesis.Hash)
+		}
 		snap := f.genesisSnapshot(genesis)
 		f.tip, f.ring = snap, []*snapshot{snap}
-	} else {
+	default:
 		first, err := deps.Index.ConsensusBlock(ctx, 1)
 		if err != nil {
 			return nil, fmt.Errorf("verifier: index block 1: %w", err)
@@ -93,6 +101,27 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Follower, error) {
 	}
 	ok = true
 	return f, nil
+}
+
+// commitGenesis starts an empty index with the genesis block, so that
+// every later commit has a parent and the index names its network.
+func (f *Follower) commitGenesis(ctx context.Context, genesis *protocol.State) error {
+	snap := f.genesisSnapshot(genesis)
+	u := &BlockUpdate{Number: 0, Hash: genesis.Hash, Block: &protocol.Block{Header: genesis.Header}, State: genesis}
+	for _, id := range genesis.DomainIDs() {
+		v, p := snap.views[id], f.pipes[id]
+		u.Progress = append(u.Progress, DomainProgress{Domain: id, HeadHash: v.Head.Hash(), StateRoot: v.Head.Root,
+			FlushedRoot: p.flushed.root, FlushedNumber: p.flushed.number})
+	}
+	var err error
+	if u.Checkpoint, err = encodeCheckpoint(snap, f.pipes); err != nil {
+		return err
+	}
+	if err := f.idx.Commit(ctx, u); err != nil {
+		return fmt.Errorf("verifier: commit genesis: %w", err)
+	}
+	f.tip, f.ring = snap, []*snapshot{snap}
+	return nil
 }
 
 // Tip returns the last verified consensus block's height and hash. Call it

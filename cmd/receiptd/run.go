@@ -1,0 +1,227 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+	"golang.org/x/sync/errgroup"
+
+	"github.com/receiptd/receiptd/devnet"
+	"github.com/receiptd/receiptd/httpserver"
+	"github.com/receiptd/receiptd/indexer"
+	"github.com/receiptd/receiptd/metrics"
+	"github.com/receiptd/receiptd/proof"
+	"github.com/receiptd/receiptd/protocol"
+	"github.com/receiptd/receiptd/source"
+	"github.com/receiptd/receiptd/verifier"
+)
+
+// sourceList is the repeatable --source flag.
+type sourceList []string
+
+func (s *sourceList) String() string     { return strings.Join(*s, ",") }
+func (s *sourceList) Set(v string) error { *s = append(*s, v); return nil }
+
+// defaultDataDir is $XDG_DATA_HOME/receiptd, or ~/.local/share/receiptd.
+func defaultDataDir() string {
+	if d := os.Getenv("XDG_DATA_HOME"); d != "" {
+		return filepath.Join(d, "receiptd")
+	}
+	if home, err := os.UserHomeDir(); err == nil {
+		return filepath.Join(home, ".local", "share", "receiptd")
+	}
+	return "receiptd-data"
+}
+
+// blockFunc adapts a lookup function to proof.ConsensusBlocks.
+type blockFunc func(common.Hash) (*protocol.Block, error)
+
+func (f blockFunc) ConsensusBlock(h common.Hash) (*protocol.Block, error) { return f(h) }
+
+// runRun is `receiptd run`: follow a chain, verify and index it.
+func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	var sources sourceList
+	data := fs.String("data", defaultDataDir(), "data directory: the index and the domain states")
+	fs.Var(&sources, "source", "chain to follow: ws://HOST:PORT or http://HOST:PORT of a devnet node (repeat for failover), or file:PATH of a recorded chain; default: an embedded devnet")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "address serving /metrics, /healthz and /readyz (empty disables)")
+	progress := fs.Duration("progress", 5*time.Second, "interval of the progress line on stderr while catching up (0 disables)")
+	exitAtHead := fs.Bool("exit-at-head", false, "stop once the source's head is verified (for recorded chains and tests)")
+	workers := fs.Int("workers", 0, "goroutines for sender recovery and signature checks (default: one per CPU)")
+	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	shape := devnetFlags(fs, true)
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: receiptd run [flags]")
+		fmt.Fprintln(stderr, "\nFollows a consensus chain, re-executes every domain block, judges every receipt and indexes it all.")
+		fmt.Fprintln(stderr, "With no --source it runs an embedded devnet (shaped by the devnet flags below) and follows it.")
+		fs.PrintDefaults()
+	}
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError("run: %v", err)
+	}
+	if fs.NArg() != 0 {
+		return usageError("run: unexpected argument %q", fs.Arg(0))
+	}
+	var level slog.Level
+	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
+		return usageError("run: --log-level: %v", err)
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	m := metrics.New()
+
+	g, gctx := errgroup.WithContext(ctx)
+	src, dev, err := openSource(gctx, sources, shape, logger, m)
+	if err != nil {
+		return err
+	}
+	defer src.Close()
+	if dev != nil {
+		g.Go(func() error { return dev.Run(gctx) })
+	}
+	net, err := src.Network(gctx)
+	if err != nil {
+		return fmt.Errorf("run: network of the source: %w", err)
+	}
+	if err := os.MkdirAll(*data, 0o755); err != nil {
+		return fmt.Errorf("run: data directory: %w", err)
+	}
+	idx, err := indexer.Open(filepath.Join(*data, "index"), indexer.Options{})
+	if err != nil {
+		return fmt.Errorf("run: open index: %w", err)
+	}
+	defer idx.Close()
+	store := verifier.NewIndexStore(idx)
+	pv, err := proof.NewVerifier(blockFunc(store.ConsensusBlockByHash), proof.Config{Workers: *workers})
+	if err != nil {
+		return err
+	}
+	follower, err := verifier.New(gctx, verifier.Config{Workers: *workers, Logger: logger}, verifier.Deps{
+		Network: net, Source: src, Index: store, StateDir: filepath.Join(*data, "state"), Proofs: pv, Metrics: m,
+	})
+	if err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
+	defer follower.Close()
+
+	if *httpAddr != "" {
+		srv, err := httpserver.New(httpserver.Config{Addr: *httpAddr, Gatherer: m.Registry(), Logger: logger,
+			Ready: func() error {
+				if st := follower.Status(); st.Syncing || st.SourceHead == 0 {
+					return fmt.Errorf("catching up: block %d of %d", st.Tip, st.SourceHead)
+				}
+				return nil
+			}})
+		if err != nil {
+			return err
+		}
+		if err := srv.Start(gctx); err != nil {
+			return err
+		}
+		logger.Info("serving http", "addr", srv.Addr())
+		defer func() {
+			cctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+			defer cancel()
+			srv.Close(cctx)
+		}()
+	}
+	fctx, stopFollower := context.WithCancel(gctx)
+	defer stopFollower()
+	g.Go(func() error {
+		defer stopFollower()
+		return follower.Run(fctx)
+	})
+	g.Go(func() error { return reportProgress(fctx, follower, *progress, *exitAtHead, stopFollower, stderr) })
+	if *exitAtHead {
+		// Run ends when the follower has caught up; the devnet (if any) with it.
+		g.Go(func() error {
+			<-fctx.Done()
+			return context.Canceled
+		})
+	}
+	err = g.Wait()
+	if errors.Is(err, context.Canceled) {
+		err = nil
+	}
+	tip, hash := follower.Tip()
+	logger.Info("stopped", "block", tip, "hash", common.Hash(hash))
+	return err
+}
+
+// openSource opens what --source names, or an embedded devnet.
+func openSource(ctx context.Context, sources []string, shape *shapeFlags, logger *slog.Logger, m *metrics.Metrics) (source.Source, *devnet.Devnet, error) {
+	switch {
+	case len(sources) == 0:
+		cfg := shape.config()
+		cfg.Logger = logger.With("component", "devnet")
+		var d *devnet.Devnet
+		pv, err := proof.NewVerifier(blockFunc(func(h common.Hash) (*protocol.Block, error) { return d.BlockByHash(h) }), proof.Config{})
+		if err != nil {
+			return nil, nil, err
+		}
+		cfg.Verifier = pv
+		if d, err = devnet.New(cfg); err != nil {
+			return nil, nil, usageError("run: %v", err)
+		}
+		return source.NewEmbedded(d), d, nil
+	case len(sources) == 1 && strings.HasPrefix(sources[0], "file:"):
+		f, err := source.OpenFile(strings.TrimPrefix(sources[0], "file:"))
+		if err != nil {
+			return nil, nil, &exitError{code: 2, err: err}
+		}
+		return f, nil, nil
+	default:
+		for _, s := range sources {
+			if !strings.HasPrefix(s, "ws://") && !strings.HasPrefix(s, "wss://") && !strings.HasPrefix(s, "http://") && !strings.HasPrefix(s, "https://") {
+				return nil, nil, usageError("run: --source %q: want ws://, http:// or a single file:PATH", s)
+			}
+		}
+		n, err := source.DialNode(ctx, sources, source.NodeOptions{Logger: logger, OnReconnect: func(string) { m.RecordSourceReconnect() }})
+		if err != nil {
+			return nil, nil, err
+		}
+		return n, nil, nil
+	}
+}
+
+// reportProgress prints a progress line while the follower catches up, and
+// ends the run at the head when asked to.
+func reportProgress(ctx context.Context, f *verifier.Follower, every time.Duration, exitAtHead bool, stop func(), w io.Writer) error {
+	tick := time.NewTicker(max(every, 100*time.Millisecond))
+	defer tick.Stop()
+	last, lastAt := f.Status().Tip, time.Now()
+	for {
+		select {
+		case <-ctx.Done():
+			return nil
+		case now := <-tick.C:
+			st := f.Status()
+			if exitAtHead && st.SourceHead > 0 && !st.Syncing {
+				stop()
+				return nil
+			}
+			if every <= 0 || !st.Syncing {
+				continue
+			}
+			rate := float64(st.Tip-last) / now.Sub(lastAt).Seconds()
+			eta := "?"
+			if rate > 0 {
+				eta = (time.Duration(float64(st.SourceHead-st.Tip)/rate) * time.Second).Round(time.Second).String()
+			}
+			fmt.Fprintf(w, "progress: block %d of %d, %.1f blocks/s, eta %s\n", st.Tip, st.SourceHead, rate, eta)
+			last, lastAt = st.Tip, now
+		}
+	}
+}

@@ -1,0 +1,136 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"io"
+	"log/slog"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/receiptd/receiptd/devnet"
+	"github.com/receiptd/receiptd/indexer"
+)
+
+// buildBinary builds receiptd once per test process.
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "receiptd")
+	cmd := exec.Command("go", "build", "-o", bin, ".")
+	cmd.Env = append(os.Environ(), "CGO_ENABLED=1")
+	if out, err := cmd.CombinedOutput(); err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func exportChain(t *testing.T, blocks int) string {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := devnet.Config{Seed: 9, ChallengePeriod: 6, MaxReorgDepth: 2, TxPerBlock: 20, ForkProbability: 0.2,
+		Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if _, err := devnet.Export(context.Background(), cfg, blocks, dir); err != nil {
+		t.Fatal(err)
+	}
+	return filepath.Join(dir, devnet.ChainFileName)
+}
+
+func indexDigest(t *testing.T, data string) [32]byte {
+	t.Helper()
+	idx, err := indexer.Open(filepath.Join(data, "index"), indexer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	d, err := idx.Digest()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return d
+}
+
+func runArgs(chain, data string) []string {
+	return []string{"run", "--source", "file:" + chain, "--data", data, "--http", "", "--exit-at-head", "--progress", "0"}
+}
+
+// Kill -9 at random points, restart, and the index is exactly what an
+// uninterrupted run gives.
+func TestCrashRestartGivesTheSameIndex(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary and runs it many times")
+	}
+	bin := buildBinary(t)
+	chain := exportChain(t, 240)
+
+	clean := filepath.Join(t.TempDir(), "clean")
+	start := time.Now()
+	if out, err := exec.Command(bin, runArgs(chain, clean)...).CombinedOutput(); err != nil {
+		t.Fatalf("clean run: %v\n%s", err, out)
+	}
+	full := time.Since(start)
+	want := indexDigest(t, clean)
+
+	crashed := filepath.Join(t.TempDir(), "crashed")
+	rng := rand.New(rand.NewPCG(1, 2))
+	kills := 0
+	progressAt := map[uint64]bool{} // where the kills left the index
+	life, last := full/10, uint64(0)
+	for attempt := 0; kills < 12 && attempt < 40; attempt++ {
+		cmd := exec.Command(bin, runArgs(chain, crashed)...)
+		var out bytes.Buffer
+		cmd.Stdout, cmd.Stderr = &out, &out
+		if err := cmd.Start(); err != nil {
+			t.Fatal(err)
+		}
+		// Short lives, so that the kills land all along the chain; a life
+		// too short to commit anything (start-up and restore take time)
+		// doubles for the next run.
+		time.Sleep(life/2 + time.Duration(rng.Int64N(int64(life))))
+		if err := cmd.Process.Signal(syscall.SIGKILL); err == nil {
+			kills++
+		}
+		err := cmd.Wait()
+		if err != nil && !strings.Contains(err.Error(), "killed") {
+			t.Fatalf("run %d failed before the kill: %v\n%s", attempt, err, out.String())
+		}
+		p, _ := progressOf(t, crashed)
+		progressAt[p] = true
+		if p == last {
+			life *= 2
+		} else {
+			life, last = full/10, p
+		}
+	}
+	if len(progressAt) < 5 {
+		t.Fatalf("the kills left the index at only %d different blocks: %v", len(progressAt), progressAt)
+	}
+	if kills < 10 {
+		t.Fatalf("only %d kills landed", kills)
+	}
+	if out, err := exec.Command(bin, runArgs(chain, crashed)...).CombinedOutput(); err != nil {
+		t.Fatalf("final run: %v\n%s", err, out)
+	}
+	if got := indexDigest(t, crashed); got != want {
+		t.Fatalf("index after %d kills differs from a clean run's", kills)
+	}
+	t.Logf("%d kills at blocks %v, clean run %v", kills, progressAt, full.Round(time.Millisecond))
+}
+
+func progressOf(t *testing.T, data string) (uint64, bool) {
+	idx, err := indexer.Open(filepath.Join(data, "index"), indexer.Options{})
+	if err != nil {
+		return 0, false // killed before the index was created
+	}
+	defer idx.Close()
+	p, ok, err := idx.Progress()
+	if err != nil {
+		t.Fatal(err)
+	}
+	return p.Number, ok
+}

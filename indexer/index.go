@@ -1,0 +1,156 @@
+package indexer
+
+import (
+	"encoding/binary"
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/receiptd/receiptd/indexer/internal/kv"
+)
+
+// SchemaVersion is the key layout and record encoding this package writes.
+// An index of another version is refused with ErrSchemaVersion.
+const SchemaVersion = 1
+
+// Index is receiptd's index of the followed chain.
+//
+// Concurrency: Commit and Rollback may be called from any goroutine and are
+// serialised (one writer at a time); Reader, Digest and Dump may run
+// concurrently with them and with each other, each reading one snapshot.
+// Close waits for calls in flight.
+type Index struct {
+	opts Options
+	// commitMu serialises Commit and Rollback.
+	commitMu sync.Mutex
+	mu       struct {
+		// RWMutex: every call holds it shared while it uses the store; Close
+		// holds it exclusively.
+		sync.RWMutex
+		store  kv.Store
+		closed bool
+	}
+	// readersMu guards readers, the Readers not yet closed. Lock order:
+	// mu, then readersMu, then a Reader's own mutex.
+	readersMu sync.Mutex
+	readers   map[*Reader]struct{}
+}
+
+// Open opens, creating if needed, the index in dir.
+func Open(dir string, opts Options) (*Index, error) {
+	opts = opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	store, err := kv.OpenPebble(dir, kv.PebbleOptions{CacheBytes: opts.CacheBytes, FS: opts.FS})
+	if err != nil {
+		return nil, fmt.Errorf("indexer: %w", err)
+	}
+	return open(store, opts)
+}
+
+// OpenMemory returns an empty index held in memory, for tests and tools.
+func OpenMemory(opts Options) (*Index, error) {
+	opts = opts.EnsureDefaults()
+	if err := opts.Validate(); err != nil {
+		return nil, err
+	}
+	return open(kv.NewMemory(), opts)
+}
+
+func open(store kv.Store, opts Options) (*Index, error) {
+	if err := checkSchema(store); err != nil {
+		return nil, errors.Join(err, store.Close())
+	}
+	ix := &Index{opts: opts}
+	ix.mu.store = store
+	ix.readers = map[*Reader]struct{}{}
+	return ix, nil
+}
+
+// checkSchema writes the version into an empty store and checks it in any
+// other.
+func checkSchema(store kv.Store) error {
+	b, err := store.Get(keySchema)
+	if errors.Is(err, kv.ErrNotFound) {
+		it, err := store.NewIter(nil, nil)
+		if err != nil {
+			return fmt.Errorf("indexer: %w", err)
+		}
+		nonEmpty := it.First()
+		if err := errors.Join(it.Error(), it.Close()); err != nil {
+			return fmt.Errorf("indexer: %w", err)
+		}
+		if nonEmpty {
+			return fmt.Errorf("%w: the store holds keys but no schema version, want %d", ErrSchemaVersion, SchemaVersion)
+		}
+		batch := store.NewBatch()
+		if err := batch.Set(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion)); err != nil {
+			return fmt.Errorf("indexer: %w", err)
+		}
+		if err := batch.Commit(); err != nil {
+			return fmt.Errorf("indexer: write schema version: %w", err)
+		}
+		return nil
+	}
+	if err != nil {
+		return fmt.Errorf("indexer: read schema version: %w", err)
+	}
+	if len(b) != 4 {
+		return fmt.Errorf("%w: found a %d-byte version %x, want %d", ErrSchemaVersion, len(b), b, SchemaVersion)
+	}
+	if v := binary.BigEndian.Uint32(b); v != SchemaVersion {
+		return fmt.Errorf("%w: found %d, want %d", ErrSchemaVersion, v, SchemaVersion)
+	}
+	return nil
+}
+
+// Options are the options the index runs with, defaults filled.
+func (ix *Index) Options() Options { return ix.opts }
+
+// acquire returns the store, held shared until release is called.
+func (ix *Index) acquire() (kv.Store, error) {
+	ix.mu.RLock()
+	if ix.mu.closed {
+		ix.mu.RUnlock()
+		return nil, ErrClosed
+	}
+	return ix.mu.store, nil
+}
+
+func (ix *Index) release() { ix.mu.RUnlock() }
+
+// Progress is the newest committed consensus block; ok is false when
+// nothing is committed.
+func (ix *Index) Progress() (p Progress, ok bool, err error) {
+	r, err := ix.Reader()
+	if err != nil {
+		return Progress{}, false, err
+	}
+	defer r.Close()
+	return r.Progress()
+}
+
+// Close closes the index. Readers still open are closed with it and Close
+// reports how many there were, as pebble reports leaked snapshots. It is
+// safe to call twice; the second call returns nil.
+func (ix *Index) Close() error {
+	ix.mu.Lock()
+	defer ix.mu.Unlock()
+	if ix.mu.closed {
+		return nil
+	}
+	ix.mu.closed = true
+	var errs []error
+	ix.readersMu.Lock()
+	if n := len(ix.readers); n > 0 {
+		errs = append(errs, fmt.Errorf("indexer: %d readers still open at Close", n))
+		for r := range ix.readers {
+			errs = append(errs, r.closeSnapshot())
+		}
+		clear(ix.readers)
+	}
+	ix.readersMu.Unlock()
+	errs = append(errs, ix.mu.store.Close())
+	return errors.Join(errs...)
+}

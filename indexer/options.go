@@ -1,0 +1,54 @@
+package indexer
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/cockroachdb/pebble/v2/vfs"
+)
+
+// Options configure Open. The zero value is usable: EnsureDefaults fills
+// every unset field.
+type Options struct {
+	// UndoRetention is how many of the newest blocks keep an undo record,
+	// that is the deepest Rollback possible. It must cover the deepest reorg
+	// the followed chain can make. Default 256.
+	UndoRetention uint64
+	// CacheBytes is pebble's block cache. Default 64 MiB.
+	CacheBytes int64
+	// FS is the filesystem pebble uses. Default (nil): the operating
+	// system's. Crash tests pass vfs.NewCrashableMem().
+	FS vfs.FS
+}
+
+// Defaults of Options.
+const (
+	DefaultUndoRetention = 256
+	DefaultCacheBytes    = 64 << 20
+)
+
+// EnsureDefaults returns o with every unset field set to its default.
+func (o Options) EnsureDefaults() Options {
+	if o.UndoRetention == 0 {
+		o.UndoRetention = DefaultUndoRetention
+	}
+	if o.CacheBytes == 0 {
+		o.CacheBytes = DefaultCacheBytes
+	}
+	return o
+}
+
+// Validate reports every problem of o at once.
+func (o Options) Validate() error {
+	var errs []error
+	if o.UndoRetention == 0 {
+		errs = append(errs, errors.New("undo retention must be at least 1 block"))
+	}
+	if o.CacheBytes < 0 {
+		errs = append(errs, fmt.Errorf("cache bytes %d is negative", o.CacheBytes))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("indexer: invalid options: %w", errors.Join(errs...))
+	}
+	return nil
+}

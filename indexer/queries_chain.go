@@ -1,0 +1,111 @@
+package indexer
+
+import (
+	"errors"
+	"fmt"
+
+	"github.com/receiptd/receiptd/protocol"
+)
+
+// ConsensusBlocks lists canonical consensus blocks numbered from..to
+// (to nil: the newest).
+func (r *Reader) ConsensusBlocks(from uint64, to *uint64, args PageArgs) (*Page[*ConsensusBlockRecord], error) {
+	return scan(r, numberRange(newKey(pConsensus, ""), from, to), args,
+		func(_ view, key, value []byte) (*ConsensusBlockRecord, bool, error) {
+			rec := new(ConsensusBlockRecord)
+			return rec, true, decodeRecord(key, value, rec)
+		})
+}
+
+// DomainBlocks lists the blocks of domain d numbered from..to (to nil: the
+// newest).
+func (r *Reader) DomainBlocks(d protocol.DomainID, from uint64, to *uint64, args PageArgs) (*Page[*DomainBlockRecord], error) {
+	return scan(r, numberRange(newKey(pDomBlock, "").dom(d), from, to), args,
+		func(_ view, key, value []byte) (*DomainBlockRecord, bool, error) {
+			rec := new(DomainBlockRecord)
+			return rec, true, decodeRecord(key, value, rec)
+		})
+}
+
+// CountDomainBlocks is the number of indexed blocks of domain d.
+func (r *Reader) CountDomainBlocks(d protocol.DomainID) (uint64, error) {
+	return r.counter(newKey(pCounter, ctDomainBlocks).dom(d))
+}
+
+// DomainTxs lists the included transactions of block n of domain d in
+// execution order.
+func (r *Reader) DomainTxs(d protocol.DomainID, n uint64, args PageArgs) (*Page[*TxRecord], error) {
+	p := newKey(pIndex, ixTxByBlock).dom(d).u64(n)
+	return scan(r, prefixRange(p), args, func(v view, key, value []byte) (*TxRecord, bool, error) {
+		if len(value) != txSuffixLen {
+			return nil, false, corrupt(key, "tx reference of %d bytes", len(value))
+		}
+		tx, err := load[TxRecord](v.g, append([]byte{pTx}, value...), "tx", fmt.Sprintf("%x", value[:32]))
+		return tx, err == nil, err
+	})
+}
+
+// CountDomainTxs is the number of included transactions of domain d.
+func (r *Reader) CountDomainTxs(d protocol.DomainID) (uint64, error) {
+	return r.counter(newKey(pCounter, ctTxs).dom(d))
+}
+
+// OperatorQuery selects operators. Zero fields do not filter.
+type OperatorQuery struct {
+	Domain *protocol.DomainID
+	Status protocol.OperatorStatus
+	PageArgs
+}
+
+// Operators lists operators by id.
+func (r *Reader) Operators(q OperatorQuery) (*Page[*OperatorRecord], error) {
+	if q.Domain != nil {
+		p := newKey(pIndex, ixOperatorByDomain).dom(*q.Domain)
+		return scan(r, prefixRange(p), q.PageArgs, func(v view, key, _ []byte) (*OperatorRecord, bool, error) {
+			op, err := v.Operator(protocol.OperatorID(be64(key[len(key)-8:])))
+			if err != nil {
+				return nil, false, err
+			}
+			return op, q.Status == 0 || op.Operator.Status == q.Status, nil
+		})
+	}
+	return scan(r, prefixRange(newKey(pOperator, "")), q.PageArgs, func(_ view, key, value []byte) (*OperatorRecord, bool, error) {
+		op := new(OperatorRecord)
+		if err := decodeRecord(key, value, op); err != nil {
+			return nil, false, err
+		}
+		return op, q.Status == 0 || op.Operator.Status == q.Status, nil
+	})
+}
+
+// counter reads one counter.
+func (r *Reader) counter(key []byte) (uint64, error) {
+	if err := r.enter(); err != nil {
+		return 0, err
+	}
+	defer r.leave()
+	return readCounter(snapGetter{r.snap}, key)
+}
+
+// sumCounters adds the counters under a prefix (one per domain, status or
+// operator: a handful).
+func (r *Reader) sumCounters(prefix []byte) (uint64, error) {
+	if err := r.enter(); err != nil {
+		return 0, err
+	}
+	defer r.leave()
+	rng := prefixRange(prefix)
+	it, err := r.snap.NewIter(rng.lower, rng.upper)
+	if err != nil {
+		return 0, fmt.Errorf("indexer: counters: %w", err)
+	}
+	var sum uint64
+	for ok := it.First(); ok; ok = it.Next() {
+		v := it.Value()
+		if len(v) != 8 {
+			return 0, errors.Join(corrupt(it.Key(), "counter of %d bytes", len(v)), it.Close())
+		}
+		sum += be64(v)
+	}
+	return sum, errors.Join(it.Error(), it.Close())
+}

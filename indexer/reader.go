@@ -1,0 +1,141 @@
+package indexer
+
+import (
+	"errors"
+	"fmt"
+	"sync"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/receiptd/receiptd/indexer/internal/kv"
+)
+
+// Reader reads one consistent snapshot of the index: what the newest Commit
+// or Rollback before Reader() left, whatever is committed after. A GraphQL
+// request opens one Reader and closes it when done.
+//
+// Concurrency: a Reader's methods may be called from several goroutines at
+// once. Close waits for calls in flight; calls after it return ErrClosed.
+type Reader struct {
+	view
+	ix *Index
+	mu struct {
+		sync.RWMutex
+		closed bool
+	}
+	snap kv.Snapshot
+}
+
+// Reader opens a snapshot of the index. The caller must Close it.
+func (ix *Index) Reader() (*Reader, error) {
+	store, err := ix.acquire()
+	if err != nil {
+		return nil, err
+	}
+	defer ix.release()
+	snap, err := store.NewSnapshot()
+	if err != nil {
+		return nil, fmt.Errorf("indexer: snapshot: %w", err)
+	}
+	r := &Reader{ix: ix, snap: snap}
+	r.view = view{g: lockedGetter{r}}
+	ix.readersMu.Lock()
+	ix.readers[r] = struct{}{}
+	ix.readersMu.Unlock()
+	return r, nil
+}
+
+// Close releases the snapshot. It is safe to call twice.
+func (r *Reader) Close() error {
+	err := r.closeSnapshot()
+	r.ix.readersMu.Lock()
+	delete(r.ix.readers, r)
+	r.ix.readersMu.Unlock()
+	return err
+}
+
+func (r *Reader) closeSnapshot() error {
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if r.mu.closed {
+		return nil
+	}
+	r.mu.closed = true
+	return r.snap.Close()
+}
+
+// enter holds the Reader open for one call; the caller must call r.leave.
+func (r *Reader) enter() error {
+	r.mu.RLock()
+	if r.mu.closed {
+		r.mu.RUnlock()
+		return ErrClosed
+	}
+	return nil
+}
+
+func (r *Reader) leave() { r.mu.RUnlock() }
+
+// inner is the view for code that already entered the Reader.
+func (r *Reader) inner() view { return view{g: snapGetter{r.snap}} }
+
+type snapGetter struct{ s kv.Reader }
+
+func (g snapGetter) get(key []byte) ([]byte, error) { return g.s.Get(key) }
+
+// lockedGetter is the getter of the Reader's exported point lookups: each
+// read enters the Reader.
+type lockedGetter struct{ r *Reader }
+
+func (g lockedGetter) get(key []byte) ([]byte, error) {
+	if err := g.r.enter(); err != nil {
+		return nil, err
+	}
+	defer g.r.leave()
+	return g.r.snap.Get(key)
+}
+
+// Txs returns every occurrence of the transaction with hash h, oldest
+// first; ErrNotFound if there is none. The included one, if any, has
+// Fate.Kind TxIncluded.
+func (r *Reader) Txs(h common.Hash) ([]*TxRecord, error) {
+	if err := r.enter(); err != nil {
+		return nil, err
+	}
+	defer r.leave()
+	rng := prefixRange(hashKey(pTx, h))
+	it, err := r.snap.NewIter(rng.lower, rng.upper)
+	if err != nil {
+		return nil, fmt.Errorf("indexer: txs %s: %w", h, err)
+	}
+	var out []*TxRecord
+	for ok := it.First(); ok; ok = it.Next() {
+		tx := new(TxRecord)
+		if err := decodeRecord(it.Key(), it.Value(), tx); err != nil {
+			return nil, errors.Join(err, it.Close())
+		}
+		out = append(out, tx)
+	}
+	if err := errors.Join(it.Error(), it.Close()); err != nil {
+		return nil, fmt.Errorf("indexer: txs %s: %w", h, err)
+	}
+	if len(out) == 0 {
+		return nil, fmt.Errorf("%w: tx %s", ErrNotFound, h)
+	}
+	return out, nil
+}
+
+// Tx returns the occurrence of transaction h that explorers show: the
+// included one, else the newest.
+func (r *Reader) Tx(h common.Hash) (*TxRecord, error) {
+	all, err := r.Txs(h)
+	if err != nil {
+		return nil, err
+	}
+	for _, tx := range all {
+		if tx.Fate.Kind == TxIncluded {
+			return tx, nil
+		}
+	}
+	return all[len(all)-1], nil
+}
