@@ -183,7 +183,10 @@ func (f *Follower) handleReorg(ctx context.Context) error {
 		}
 		if theirs.Hash() == ours {
 			if n == f.tip.number {
-				return nil // the source moved under the fetcher; try again
+				// The source's block n is ours, yet its block n+1 does not
+				// build on it: it moved under the fetcher, or it serves a
+				// chain that does not hold together.
+				return &sourceError{fmt.Errorf("block %d does not build on the source's own block %d %s", n+1, n, ours)}
 			}
 			return f.rollback(ctx, n)
 		}
