@@ -10,7 +10,11 @@ import (
 	"log/slog"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/receiptd/receiptd/devnet"
+	"github.com/receiptd/receiptd/proof"
+	"github.com/receiptd/receiptd/protocol"
 )
 
 // runDevnet is `receiptd devnet [flags]`, which serves a devnet node until
@@ -42,7 +46,7 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg := shape.config()
 	cfg.Logger = logger
-	d, err := devnet.New(cfg)
+	d, err := newDevnet(cfg)
 	if err != nil {
 		return usageError("%v", err)
 	}
@@ -146,8 +150,8 @@ func devnetFlags(fs *flag.FlagSet, timing bool) *shapeFlags {
 	return s
 }
 
-// config turns the flags into a devnet config. The fraud-proof verifier is
-// left unset: the devnet rejects submitted proofs until one is wired in.
+// config turns the flags into a devnet config; newDevnet adds the
+// fraud-proof verifier.
 func (s *shapeFlags) config() devnet.Config {
 	cfg := devnet.Config{
 		Seed: *s.seed, BlockTime: *s.blockTime, FastMode: *s.fast || *s.blockTime == 0, Domains: *s.domains,
@@ -158,4 +162,17 @@ func (s *shapeFlags) config() devnet.Config {
 		cfg.ForkProbability = -1 // the config's zero means its default
 	}
 	return cfg
+}
+
+// newDevnet builds a devnet whose consensus checks submitted fraud proofs
+// with the same stateless verifier receiptd uses before it submits one.
+func newDevnet(cfg devnet.Config) (*devnet.Devnet, error) {
+	var d *devnet.Devnet
+	pv, err := proof.NewVerifier(blockFunc(func(h common.Hash) (*protocol.Block, error) { return d.BlockByHash(h) }), proof.Config{})
+	if err != nil {
+		return nil, err
+	}
+	cfg.Verifier = pv
+	d, err = devnet.New(cfg)
+	return d, err
 }

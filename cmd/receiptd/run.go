@@ -166,13 +166,8 @@ func openSource(ctx context.Context, sources []string, shape *shapeFlags, logger
 	case len(sources) == 0:
 		cfg := shape.config()
 		cfg.Logger = logger.With("component", "devnet")
-		var d *devnet.Devnet
-		pv, err := proof.NewVerifier(blockFunc(func(h common.Hash) (*protocol.Block, error) { return d.BlockByHash(h) }), proof.Config{})
+		d, err := newDevnet(cfg)
 		if err != nil {
-			return nil, nil, err
-		}
-		cfg.Verifier = pv
-		if d, err = devnet.New(cfg); err != nil {
 			return nil, nil, usageError("run: %v", err)
 		}
 		return source.NewEmbedded(d), d, nil
