@@ -200,9 +200,9 @@ func (f *Follower) judgeReceipts(u *BlockUpdate, views map[protocol.DomainID]dom
 			views[d] = v
 		}
 		u.Receipts = append(u.Receipts, CarriedReceipt{Domain: d, Operator: op, Receipt: r, Hash: hash, Verdict: verdict, Bundle: bundle})
-		verdictLabel := "valid"
+		verdictLabel := "valid" // the wrong field is in the index; the metric stays two-valued
 		if !verdict.Valid {
-			verdictLabel = verdict.Field
+			verdictLabel = "bad"
 		}
 		f.metrics.RecordReceiptVerdict(uint32(d), verdictLabel)
 	}
