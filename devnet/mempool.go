@@ -28,11 +28,7 @@ func newMempool(gen *workload.Generator) *mempool {
 // fill adds n fresh transactions priced for baseFee.
 func (m *mempool) fill(n int, baseFee *big.Int) {
 	for range n {
-		tx := m.gen.Next(baseFee)
-		from, err := types.Sender(m.signer, tx)
-		if err != nil {
-			continue // the generator signs with this signer; cannot happen
-		}
+		tx, from := m.gen.NextWithSender(baseFee)
 		if _, ok := m.bySender[from]; !ok {
 			i, _ := slices.BinarySearchFunc(m.senders, from, func(a, b common.Address) int { return bytes.Compare(a[:], b[:]) })
 			m.senders = slices.Insert(m.senders, i, from)

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -111,7 +112,7 @@ func (ix *Index) Commit(ctx context.Context, number uint64, hash common.Hash, fn
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("indexer: commit %d: %w", number, err)
 	}
-	if err := batch.Commit(); err != nil {
+	if err := batch.Commit(ix.syncDue()); err != nil {
 		return fmt.Errorf("indexer: commit %d: %w", number, err)
 	}
 	return nil
@@ -181,7 +182,7 @@ func (ix *Index) Rollback(ctx context.Context, to uint64) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("indexer: rollback to %d: %w", to, err)
 	}
-	if err := batch.Commit(); err != nil {
+	if err := batch.Commit(ix.syncDue()); err != nil {
 		return fmt.Errorf("indexer: rollback to %d: %w", to, err)
 	}
 	return nil
@@ -207,4 +208,18 @@ func readUndo(store kv.Reader, n uint64) (*undoRecord, error) {
 		return nil, errors.Join(corrupt(key, "undo record of %s, canonical hash %s", u.Hash, h), err)
 	}
 	return u, nil
+}
+
+// syncDue reports whether this commit should sync the log to disk: every
+// commit when Options.SyncInterval is 0, else once the last sync is older
+// than the interval. The caller holds commitMu.
+func (ix *Index) syncDue() bool {
+	if ix.opts.SyncInterval <= 0 {
+		return true
+	}
+	if now := time.Now(); now.Sub(ix.lastSync) >= ix.opts.SyncInterval {
+		ix.lastSync = now
+		return true
+	}
+	return false
 }

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"time"
 
 	"github.com/receiptd/receiptd/indexer/internal/kv"
 )
@@ -21,8 +22,9 @@ const SchemaVersion = 1
 // Close waits for calls in flight.
 type Index struct {
 	opts Options
-	// commitMu serialises Commit and Rollback.
+	// commitMu serialises Commit and Rollback, and guards lastSync.
 	commitMu sync.Mutex
+	lastSync time.Time
 	mu       struct {
 		// RWMutex: every call holds it shared while it uses the store; Close
 		// holds it exclusively.
@@ -88,7 +90,7 @@ func checkSchema(store kv.Store) error {
 		if err := batch.Set(keySchema, binary.BigEndian.AppendUint32(nil, SchemaVersion)); err != nil {
 			return fmt.Errorf("indexer: %w", err)
 		}
-		if err := batch.Commit(); err != nil {
+		if err := batch.Commit(true); err != nil {
 			return fmt.Errorf("indexer: write schema version: %w", err)
 		}
 		return nil
@@ -151,6 +153,9 @@ func (ix *Index) Close() error {
 		clear(ix.readers)
 	}
 	ix.readersMu.Unlock()
+	// With a sync interval the last commits may sit in the operating
+	// system's cache: an empty synced batch makes them durable.
+	errs = append(errs, ix.mu.store.NewBatch().Commit(true))
 	errs = append(errs, ix.mu.store.Close())
 	return errors.Join(errs...)
 }

@@ -79,7 +79,7 @@ func rawSet(t *testing.T, s kv.Store, key, value []byte) {
 	if err := b.Set(key, value); err != nil {
 		t.Fatal(err)
 	}
-	if err := b.Commit(); err != nil {
+	if err := b.Commit(true); err != nil {
 		t.Fatal(err)
 	}
 }

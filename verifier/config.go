@@ -37,6 +37,12 @@ type Config struct {
 	RetryBackoff, MaxBackoff time.Duration
 	// Logger receives the follower's logs. Default slog.Default().
 	Logger *slog.Logger
+	// OnCommit, when set, is called on the follower's goroutine after each
+	// block's records are committed (live subscriptions, benchmarks). It
+	// must not block for long and must not modify the update.
+	OnCommit func(u *BlockUpdate)
+	// OnRollback, when set, is called after a rollback to block ancestor.
+	OnRollback func(ancestor uint64, depth int)
 }
 
 // EnsureDefaults fills in zero fields.

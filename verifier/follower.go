@@ -70,6 +70,9 @@ func (f *Follower) processBlock(ctx context.Context, pb *preparedBlock) error {
 	}
 	f.metrics.RecordStage("commit", time.Since(commitStart))
 	f.push(snap)
+	if f.cfg.OnCommit != nil {
+		f.cfg.OnCommit(u)
+	}
 	if err := f.releaseStates(); err != nil {
 		return err
 	}

@@ -211,6 +211,9 @@ func (f *Follower) rollback(ctx context.Context, n uint64) error {
 	if err := f.idx.Rollback(ctx, n); err != nil {
 		return fmt.Errorf("verifier: rollback to %d: %w", n, err)
 	}
+	if f.cfg.OnRollback != nil {
+		defer f.cfg.OnRollback(n, depth)
+	}
 	for i := len(f.ring) - 1; i >= 0; i-- {
 		if f.ring[i].number == n {
 			f.ring = f.ring[:i+1]

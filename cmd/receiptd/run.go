@@ -98,7 +98,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := os.MkdirAll(*data, 0o755); err != nil {
 		return fmt.Errorf("run: data directory: %w", err)
 	}
-	idx, err := indexer.Open(filepath.Join(*data, "index"), indexer.Options{})
+	idx, err := indexer.Open(filepath.Join(*data, "index"), indexer.Options{SyncInterval: time.Second})
 	if err != nil {
 		return fmt.Errorf("run: open index: %w", err)
 	}

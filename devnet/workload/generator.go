@@ -176,6 +176,13 @@ func (g *Generator) Alloc() types.GenesisAlloc {
 // on the chain of Alloc, under Cancun rules, with the fee premise above and
 // the block gas limit respected (see MaxTxGas).
 func (g *Generator) Next(baseFee *big.Int) *types.Transaction {
+	tx, _ := g.NextWithSender(baseFee)
+	return tx
+}
+
+// NextWithSender is Next that also returns the sender, sparing the caller
+// a signature recovery.
+func (g *Generator) NextWithSender(baseFee *big.Int) (*types.Transaction, common.Address) {
 	k := g.pickKind()
 	i := g.rng.IntN(len(g.keys))
 	from, nonce := g.addrs[i], g.nonces[i]
@@ -220,7 +227,7 @@ func (g *Generator) Next(baseFee *big.Int) *types.Transaction {
 	g.nonces[i]++
 	g.seq++
 	// Signing with a valid key and a supported tx type cannot fail.
-	return types.MustSignNewTx(g.keys[i], g.signer, inner)
+	return types.MustSignNewTx(g.keys[i], g.signer, inner), from
 }
 
 func (g *Generator) pickKind() kind {

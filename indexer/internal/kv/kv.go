@@ -56,7 +56,10 @@ type Batch interface {
 	// Len is the number of operations collected.
 	Len() int
 	// Commit applies the batch durably (fsync on disk) and releases it.
-	Commit() error
+	// Commit applies the batch atomically. With sync the write-ahead log
+	// reaches the disk before it returns; without, it reaches the operating
+	// system, which survives the process being killed but not a power cut.
+	Commit(sync bool) error
 	// Close releases an uncommitted batch, discarding its writes. It is a
 	// no-op after Commit.
 	Close() error

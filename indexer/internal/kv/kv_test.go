@@ -37,7 +37,7 @@ func commit(t *testing.T, s Store, kvs ...string) {
 			t.Fatal(err)
 		}
 	}
-	if err := b.Commit(); err != nil {
+	if err := b.Commit(true); err != nil {
 		t.Fatal(err)
 	}
 }
@@ -105,10 +105,10 @@ func TestBatchIsAtomicAndInvisibleUntilCommit(t *testing.T) {
 		if err := discard.Close(); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Commit(); err != nil {
+		if err := b.Commit(true); err != nil {
 			t.Fatal(err)
 		}
-		if err := b.Commit(); err == nil {
+		if err := b.Commit(true); err == nil {
 			t.Fatal("second commit of a batch succeeded")
 		}
 		if got := keys(t, s, "", ""); got != "x=2 " {

@@ -187,7 +187,7 @@ func (b *memBatch) Delete(key []byte) error {
 
 func (b *memBatch) Len() int { return b.n }
 
-func (b *memBatch) Commit() error {
+func (b *memBatch) Commit(bool) error {
 	if b.done {
 		return ErrClosed
 	}

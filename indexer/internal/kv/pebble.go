@@ -140,12 +140,16 @@ func (b *pebbleBatch) Delete(key []byte) error {
 
 func (b *pebbleBatch) Len() int { return int(b.b.Count()) }
 
-func (b *pebbleBatch) Commit() error {
+func (b *pebbleBatch) Commit(sync bool) error {
 	if b.done {
 		return ErrClosed
 	}
 	b.done = true
-	err := b.b.Commit(pebble.Sync)
+	opts := pebble.NoSync
+	if sync {
+		opts = pebble.Sync
+	}
+	err := b.b.Commit(opts)
 	if cerr := b.b.Close(); err == nil {
 		err = cerr
 	}

@@ -1,0 +1,237 @@
+// Package bench measures receiptd end to end, for `receiptd bench`: verified
+// transactions per second following a recorded devnet chain with indexing
+// on, beside bare go-ethereum execution of the same transactions with a
+// state root after every one (the trace's work and nothing else), for one
+// domain and for two domains on the same cores; the detection latency of
+// bad receipts when caught up; and the peak resident memory.
+//
+// Targets are ratios measured in one run, never absolute times: the
+// machines are shared and noisy. bench imports devnet, source, verifier,
+// indexer, proof and metrics; nothing imports it but cmd.
+package bench
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/receiptd/receiptd/devnet"
+	"github.com/receiptd/receiptd/indexer"
+	"github.com/receiptd/receiptd/metrics"
+	"github.com/receiptd/receiptd/proof"
+	"github.com/receiptd/receiptd/protocol"
+	"github.com/receiptd/receiptd/source"
+	"github.com/receiptd/receiptd/verifier"
+)
+
+// Config shapes a benchmark run.
+type Config struct {
+	// Dir is a scratch directory. Required.
+	Dir string
+	// Txs is the least number of transactions the two-domain chain holds.
+	// Default 50,000.
+	Txs int
+	// LatencyFor is how long the live latency run lasts. Default 60s.
+	LatencyFor time.Duration
+	// BlockTime of the live devnet in the latency run. Default 500ms.
+	BlockTime time.Duration
+	Seed      int64
+	Logger    *slog.Logger
+}
+
+// Report holds the figures.
+type Report struct {
+	Domains1, Domains2 Throughput
+	BareTxPerSec       float64 // one core, the one-domain chain
+	LatencyP50         time.Duration
+	LatencyP99         time.Duration
+	LatencySamples     int
+	BlockLatencyP50    time.Duration
+	BlockLatencyP99    time.Duration
+	PeakRSSBytes       uint64
+}
+
+// Throughput is one follow run.
+type Throughput struct {
+	Blocks, Txs int
+	Elapsed     time.Duration
+	TxPerSec    float64
+	BareTxPerS  float64
+}
+
+// Run runs every measurement and writes a summary to out.
+func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
+	if cfg.Txs == 0 {
+		cfg.Txs = 50_000
+	}
+	if cfg.LatencyFor == 0 {
+		cfg.LatencyFor = 60 * time.Second
+	}
+	if cfg.BlockTime == 0 {
+		cfg.BlockTime = 500 * time.Millisecond
+	}
+	if cfg.Seed == 0 {
+		cfg.Seed = 1
+	}
+	if cfg.Logger == nil {
+		cfg.Logger = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	r := &Report{}
+	var err error
+	// The same per-domain workload, once with one domain and once with two;
+	// the two-domain chain holds at least cfg.Txs transactions.
+	blocks := cfg.Txs/300 + 20
+	fmt.Fprintf(out, "recording chains: %d slots, 1 and 2 domains\n", blocks)
+	if r.Domains1, err = measure(ctx, cfg, 1, blocks, out); err != nil {
+		return nil, err
+	}
+	r.BareTxPerSec = r.Domains1.BareTxPerS
+	if r.Domains2, err = measure(ctx, cfg, 2, blocks, out); err != nil {
+		return nil, err
+	}
+	fmt.Fprintf(out, "detection latency: live devnet, %v per block, %v\n", cfg.BlockTime, cfg.LatencyFor)
+	if err := latency(ctx, cfg, r); err != nil {
+		return nil, err
+	}
+	r.PeakRSSBytes = peakRSS()
+	r.print(out)
+	return r, nil
+}
+
+// measure records a chain of the given shape, follows it with indexing on,
+// and executes its transactions bare.
+func measure(ctx context.Context, cfg Config, domains, blocks int, out io.Writer) (Throughput, error) {
+	dir := filepath.Join(cfg.Dir, fmt.Sprintf("chain-%d", domains))
+	// Honest operators and no forks: a faulty operator would stall its
+	// domain until its receipt is challenged, which measures the devnet,
+	// not receiptd. One bundle may fill a domain block.
+	dcfg := devnet.Config{Seed: cfg.Seed, Domains: domains, TxPerBlock: 400, Logger: cfg.Logger,
+		NoFaults: true, ForkProbability: -1, BundleGasCap: 30_000_000}
+	if _, err := devnet.Export(ctx, dcfg, blocks, dir); err != nil {
+		return Throughput{}, err
+	}
+	var chains []*domainChain
+	txs := 0
+	for d := 1; d <= domains; d++ {
+		c, err := loadDomainChain(filepath.Join(dir, devnet.DomainDir(protocol.DomainID(d))))
+		if err != nil {
+			return Throughput{}, err
+		}
+		chains = append(chains, c)
+		txs += c.txs
+	}
+	t := Throughput{Blocks: blocks, Txs: txs}
+	var err error
+	if t.Elapsed, err = follow(ctx, cfg, filepath.Join(dir, devnet.ChainFileName), filepath.Join(dir, "data"), nil); err != nil {
+		return t, err
+	}
+	t.TxPerSec = float64(txs) / t.Elapsed.Seconds()
+	var bare time.Duration
+	for _, c := range chains {
+		d, err := bareExecute(ctx, c)
+		if err != nil {
+			return t, err
+		}
+		bare += d
+	}
+	t.BareTxPerS = float64(txs) / bare.Seconds()
+	fmt.Fprintf(out, "  %d domain(s): %d txs, verified in %v (%.0f tx/s); bare %.0f tx/s\n",
+		domains, txs, t.Elapsed.Round(time.Millisecond), t.TxPerSec, t.BareTxPerS)
+	return t, nil
+}
+
+type blockFunc func(common.Hash) (*protocol.Block, error)
+
+func (f blockFunc) ConsensusBlock(h common.Hash) (*protocol.Block, error) { return f(h) }
+
+// follow verifies and indexes a recorded chain from scratch and returns how
+// long it took, from opening the source to the last commit.
+func follow(ctx context.Context, cfg Config, chain, data string, onCommit func(*verifier.BlockUpdate)) (time.Duration, error) {
+	start := time.Now()
+	src, err := source.OpenFile(chain)
+	if err != nil {
+		return 0, err
+	}
+	defer src.Close()
+	f, idx, err := newFollower(ctx, cfg, src, data, onCommit)
+	if err != nil {
+		return 0, err
+	}
+	defer idx.Close()
+	defer f.Close()
+	head, _ := src.HeadNumber(ctx)
+	fctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- f.Run(fctx) }()
+	for {
+		select {
+		case err := <-done:
+			return 0, fmt.Errorf("bench: follower stopped early: %v", err)
+		case <-time.After(20 * time.Millisecond):
+		}
+		if st := f.Status(); st.Tip >= head {
+			elapsed := time.Since(start)
+			cancel()
+			return elapsed, <-done
+		}
+	}
+}
+
+func newFollower(ctx context.Context, cfg Config, src source.Source, data string, onCommit func(*verifier.BlockUpdate)) (*verifier.Follower, *indexer.Index, error) {
+	net, err := src.Network(ctx)
+	if err != nil {
+		return nil, nil, err
+	}
+	idx, err := indexer.Open(filepath.Join(data, "index"), indexer.Options{SyncInterval: time.Second})
+	if err != nil {
+		return nil, nil, err
+	}
+	store := verifier.NewIndexStore(idx)
+	pv, err := proof.NewVerifier(blockFunc(store.ConsensusBlockByHash), proof.Config{})
+	if err != nil {
+		idx.Close()
+		return nil, nil, err
+	}
+	f, err := verifier.New(ctx, verifier.Config{Logger: cfg.Logger, OnCommit: onCommit}, verifier.Deps{
+		Network: net, Source: src, Index: store, StateDir: filepath.Join(data, "state"), Proofs: pv, Metrics: metrics.NoopMetrics{},
+	})
+	if err != nil {
+		idx.Close()
+		return nil, nil, err
+	}
+	return f, idx, nil
+}
+
+// peakRSS is the process's peak resident set (VmHWM), 0 where unknown.
+func peakRSS() uint64 {
+	b, err := os.ReadFile("/proc/self/status")
+	if err != nil {
+		return 0
+	}
+	for _, line := range strings.Split(string(b), "\n") {
+		if rest, ok := strings.CutPrefix(line, "VmHWM:"); ok {
+			kb, _ := strconv.ParseUint(strings.TrimSpace(strings.TrimSuffix(strings.TrimSpace(rest), "kB")), 10, 64)
+			return kb << 10
+		}
+	}
+	return 0
+}
+
+func (r *Report) print(w io.Writer) {
+	fmt.Fprintln(w, "\nreceiptd bench")
+	fmt.Fprintf(w, "  bare go-ethereum, root after every tx, one core: %.0f tx/s\n", r.BareTxPerSec)
+	fmt.Fprintf(w, "  verified + indexed, 1 domain:  %.0f tx/s = %.2f of bare (target ≥ 0.70)\n", r.Domains1.TxPerSec, r.Domains1.TxPerSec/r.BareTxPerSec)
+	fmt.Fprintf(w, "  verified + indexed, 2 domains: %.0f tx/s = %.2f of one-domain bare (target ≥ 1.30), %d txs\n", r.Domains2.TxPerSec, r.Domains2.TxPerSec/r.BareTxPerSec, r.Domains2.Txs)
+	fmt.Fprintf(w, "  detection latency of bad receipts (caught up): p50 %v, p99 %v over %d\n", r.LatencyP50, r.LatencyP99, r.LatencySamples)
+	fmt.Fprintf(w, "  block latency, arrival to commit: p50 %v, p99 %v\n", r.BlockLatencyP50, r.BlockLatencyP99)
+	fmt.Fprintf(w, "  peak RSS: %.0f MiB\n", float64(r.PeakRSSBytes)/(1<<20))
+}
