@@ -150,8 +150,8 @@ func (d *Devnet) bundlesFor(b *protocol.Builder, parent *node, id protocol.Domai
 	for _, i := range order {
 		op := ops[i]
 		rec, ok := parent.state.Operator(op.id)
-		if !ok || rec.Status != protocol.OperatorActive {
-			continue
+		if now, _ := b.State().Operator(op.id); !ok || now.Status != protocol.OperatorActive {
+			continue // slashed, maybe by a proof earlier in this very block
 		}
 		proof := protocol.ElectionProof(op.key, id, bc.header.Slot, randomness)
 		if !protocol.IsElected(protocol.ElectionOutput(proof), rec.Stake, parent.state.TotalStake(id), cfg.Config.SlotProbability) {

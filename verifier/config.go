@@ -37,6 +37,9 @@ type Config struct {
 	RetryBackoff, MaxBackoff time.Duration
 	// Logger receives the follower's logs. Default slog.Default().
 	Logger *slog.Logger
+	// Challenge says whether bad receipts are proved (and submitted).
+	// Default ChallengeOff.
+	Challenge ChallengeMode
 	// OnCommit, when set, is called on the follower's goroutine after each
 	// block's records are committed (live subscriptions, benchmarks). It
 	// must not block for long and must not modify the update.

@@ -33,6 +33,10 @@ type harness struct {
 }
 
 func newHarness(t testing.TB, src source.Source) *harness {
+	return newHarnessWith(t, src, Config{Logger: quiet(), Workers: 2})
+}
+
+func newHarnessWith(t testing.TB, src source.Source, cfg Config) *harness {
 	t.Helper()
 	net, err := src.Network(context.Background())
 	if err != nil {
@@ -48,9 +52,9 @@ func newHarness(t testing.TB, src source.Source) *harness {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f, err := New(context.Background(), Config{Logger: quiet(), Workers: 2}, Deps{
+	f, err := New(context.Background(), cfg, Deps{
 		Network: net, Source: src, Index: store, StateDir: filepath.Join(t.TempDir(), "state"),
-		Proofs: pv, Metrics: metrics.NoopMetrics{},
+		Proofs: pv, Metrics: metrics.NoopMetrics{}, Submitter: src,
 	})
 	if err != nil {
 		t.Fatal(err)
@@ -82,11 +86,17 @@ func (h *harness) digest() [32]byte {
 	return d
 }
 
+// newDevnet makes a fast devnet whose consensus verifies fraud proofs.
 func newDevnet(t testing.TB, cfg devnet.Config) *devnet.Devnet {
 	cfg.FastMode = true
 	cfg.Logger = quiet()
-	d, err := devnet.New(cfg)
+	var d *devnet.Devnet
+	pv, err := proof.NewVerifier(blockFunc(func(h common.Hash) (*protocol.Block, error) { return d.BlockByHash(h) }), proof.Config{})
 	if err != nil {
+		t.Fatal(err)
+	}
+	cfg.Verifier = pv
+	if d, err = devnet.New(cfg); err != nil {
 		t.Fatal(err)
 	}
 	return d

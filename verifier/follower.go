@@ -46,9 +46,10 @@ type Follower struct {
 	pipes   map[protocol.DomainID]*domainPipeline
 	prep    *preparer
 
-	tip    *snapshot
-	ring   []*snapshot // recent snapshots, oldest first, tip last
-	status statusBox
+	tip        *snapshot
+	ring       []*snapshot // recent snapshots, oldest first, tip last
+	status     statusBox
+	challenger *challenger // nil when ChallengeOff
 }
 
 // processBlock verifies one prepared block on top of the tip and commits
@@ -64,6 +65,8 @@ func (f *Follower) processBlock(ctx context.Context, pb *preparedBlock) error {
 			return fmt.Errorf("verifier: checkpoint %d: %w", u.Number, err)
 		}
 	}
+	f.onChainChallenges(u)
+	f.collectChallenges(u)
 	commitStart := time.Now()
 	if err := f.idx.Commit(ctx, u); err != nil {
 		return fmt.Errorf("verifier: commit block %d: %w", u.Number, err)
@@ -73,6 +76,7 @@ func (f *Follower) processBlock(ctx context.Context, pb *preparedBlock) error {
 	if f.cfg.OnCommit != nil {
 		f.cfg.OnCommit(u)
 	}
+	f.queueChallenges()
 	if err := f.releaseStates(); err != nil {
 		return err
 	}

@@ -52,6 +52,8 @@ type BlockUpdate struct {
 	ConfirmedBad []common.Hash
 	// Checkpoint is the follower's encoded state, when this block takes one.
 	Checkpoint []byte
+	// Challenges are the challenge changes to record with this block.
+	Challenges []ChallengeUpdate
 }
 
 // CarriedReceipt is a receipt a bundle or a submission carries.

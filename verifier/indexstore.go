@@ -163,6 +163,9 @@ func (s *IndexStore) Commit(ctx context.Context, u *BlockUpdate) error {
 		if err := writeOperators(w, u); err != nil {
 			return err
 		}
+		if err := writeChallenges(w, u); err != nil {
+			return err
+		}
 		for _, p := range u.Progress {
 			if err := w.SetDomainProgress(&indexer.DomainProgress{
 				Domain: p.Domain, VerifiedHeight: p.VerifiedHeight, HeadHash: p.HeadHash, StateRoot: p.StateRoot,
@@ -275,6 +278,51 @@ func writeOperators(w *indexer.Writer, u *BlockUpdate) error {
 		})
 		if err != nil {
 			return err
+		}
+	}
+	return nil
+}
+
+// writeChallenges records challenge changes: a new challenge with its
+// proof and the bad receipt's backers, or a status change.
+func writeChallenges(w *indexer.Writer, u *BlockUpdate) error {
+	for _, c := range u.Challenges {
+		_, err := w.Challenge(c.ID)
+		switch {
+		case errors.Is(err, indexer.ErrNotFound):
+			rec := &indexer.ChallengeRecord{ID: c.ID, Kind: c.Kind, Domain: c.Domain, BadReceipt: c.BadReceipt,
+				Status: c.Status, ProofSize: uint64(len(c.Proof)), Proof: c.Proof}
+			if c.Reason != "" {
+				rec.Timeline = []indexer.ChallengeChange{{Status: c.Status, ConsensusNumber: u.Number, Reason: c.Reason}}
+			}
+			if r, err := w.Receipt(c.BadReceipt); err == nil {
+				rec.Operators = r.Backers
+				if err := w.UpdateReceipt(c.BadReceipt, func(r *indexer.ReceiptRecord) error {
+					r.ChallengeID = c.ID
+					return nil
+				}); err != nil {
+					return err
+				}
+			}
+			if err := w.PutChallenge(rec); err != nil {
+				return err
+			}
+		case err != nil:
+			return err
+		default:
+			err := w.UpdateChallenge(c.ID, func(r *indexer.ChallengeRecord) error {
+				if !r.Status.CanBecome(c.Status) {
+					return nil // e.g. a late "submitted" after the chain accepted it
+				}
+				if r.Status != c.Status {
+					r.Timeline = append(r.Timeline, indexer.ChallengeChange{Status: c.Status, ConsensusNumber: u.Number, Reason: c.Reason})
+				}
+				r.Status = c.Status
+				return nil
+			})
+			if err != nil {
+				return err
+			}
 		}
 	}
 	return nil

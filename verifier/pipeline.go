@@ -27,6 +27,10 @@ type domainView struct {
 	// one is judged to descend from it. The value is true when the receipt's
 	// own claims are wrong, false when it only descends from a bad one.
 	Bad map[common.Hash]bool
+	// Exec keeps the executions of pending domain blocks, for proofs. It
+	// is not checkpointed: after a restart, blocks executed before it have
+	// none, and their bad receipts are judged and indexed but not proved.
+	Exec map[uint64]*executed
 }
 
 // domainPipeline derives and executes one domain's blocks. It belongs to
@@ -119,18 +123,29 @@ func (p *domainPipeline) executeBlock(ctx context.Context, prepared *domain.Prep
 		parentHash = prev.Hash()
 	}
 	honest := domain.NewReceipt(d, res, parentHash)
-	next := domainView{Head: header, Honest: maps.Clone(view.Honest), Bad: view.Bad}
+	next := domainView{Head: header, Honest: maps.Clone(view.Honest), Bad: view.Bad, Exec: maps.Clone(view.Exec)}
+	ex := &executed{prepared: prepared, derivation: d, result: res, honest: honest}
 	next.Honest[n] = honest
-	return &executed{prepared: prepared, derivation: d, result: res, honest: honest}, next, nil
+	if next.Exec == nil {
+		next.Exec = map[uint64]*executed{}
+	}
+	next.Exec[n] = ex
+	return ex, next, nil
 }
 
 // trim returns the view without honest receipts below the confirmed
 // number and without bad marks for receipts no longer pending.
 func (v domainView) trim(confirmed uint64, tree *protocol.BlockTree) domainView {
-	out := domainView{Head: v.Head, Honest: make(map[uint64]*protocol.ExecutionReceipt, len(v.Honest)), Bad: map[common.Hash]bool{}}
+	out := domainView{Head: v.Head, Honest: make(map[uint64]*protocol.ExecutionReceipt, len(v.Honest)),
+		Bad: map[common.Hash]bool{}, Exec: make(map[uint64]*executed, len(v.Exec))}
 	for n, r := range v.Honest {
 		if n+1 >= confirmed {
 			out.Honest[n] = r
+		}
+	}
+	for n, ex := range v.Exec {
+		if n > confirmed {
+			out.Exec[n] = ex
 		}
 	}
 	for h, own := range v.Bad {

@@ -211,6 +211,7 @@ func (f *Follower) rollback(ctx context.Context, n uint64) error {
 	if err := f.idx.Rollback(ctx, n); err != nil {
 		return fmt.Errorf("verifier: rollback to %d: %w", n, err)
 	}
+	f.forgetChallenges()
 	if f.cfg.OnRollback != nil {
 		defer f.cfg.OnRollback(n, depth)
 	}

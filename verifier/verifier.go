@@ -21,6 +21,9 @@ type Deps struct {
 	// Proofs verifies fraud proofs found on chain. Required.
 	Proofs  protocol.ProofVerifier
 	Metrics Metricer
+	// Submitter takes the challenger's proofs; required unless the
+	// challenge mode is off or a dry run.
+	Submitter Submitter
 }
 
 // New opens the domain states under deps.StateDir, checks that they and
@@ -99,6 +102,12 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Follower, error) {
 			return nil, err
 		}
 	}
+	if cfg.Challenge != ChallengeOff {
+		if cfg.Challenge == ChallengeSubmit && deps.Submitter == nil {
+			return nil, errors.New("verifier: challenger needs a submitter")
+		}
+		f.challenger = newChallenger(cfg.Challenge, deps.Submitter, deps.Proofs, cfg.Logger)
+	}
 	ok = true
 	return f, nil
 }
@@ -131,6 +140,10 @@ func (f *Follower) Tip() (uint64, [32]byte) { return f.tip.number, f.tip.hash }
 // Close flushes each domain's newest state, so a clean restart re-executes
 // nothing, and closes the state databases. Safe twice.
 func (f *Follower) Close() error {
+	if f.challenger != nil {
+		f.challenger.close()
+		f.challenger = nil
+	}
 	var errs []error
 	for id, p := range f.pipes {
 		if f.tip != nil {

@@ -57,6 +57,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	httpAddr := fs.String("http", "127.0.0.1:8080", "address serving /metrics, /healthz and /readyz (empty disables)")
 	progress := fs.Duration("progress", 5*time.Second, "interval of the progress line on stderr while catching up (0 disables)")
 	exitAtHead := fs.Bool("exit-at-head", false, "stop once the source's head is verified (for recorded chains and tests)")
+	challenger := fs.Bool("challenger", false, "prove every bad receipt and submit the proof to the source (the oldest bad receipt of each domain first)")
+	dryRun := fs.Bool("challenge-dry-run", false, "build and verify proofs of bad receipts and index them, but submit nothing")
 	workers := fs.Int("workers", 0, "goroutines for sender recovery and signature checks (default: one per CPU)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	shape := devnetFlags(fs, true)
@@ -108,8 +110,17 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return err
 	}
-	follower, err := verifier.New(gctx, verifier.Config{Workers: *workers, Logger: logger}, verifier.Deps{
-		Network: net, Source: src, Index: store, StateDir: filepath.Join(*data, "state"), Proofs: pv, Metrics: m,
+	mode := verifier.ChallengeOff
+	switch {
+	case *challenger && *dryRun:
+		return usageError("run: --challenger and --challenge-dry-run exclude each other")
+	case *challenger:
+		mode = verifier.ChallengeSubmit
+	case *dryRun:
+		mode = verifier.ChallengeDryRun
+	}
+	follower, err := verifier.New(gctx, verifier.Config{Workers: *workers, Logger: logger, Challenge: mode}, verifier.Deps{
+		Network: net, Source: src, Index: store, StateDir: filepath.Join(*data, "state"), Proofs: pv, Metrics: m, Submitter: src,
 	})
 	if err != nil {
 		return fmt.Errorf("run: %w", err)

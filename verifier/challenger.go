@@ -1,0 +1,292 @@
+package verifier
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"sync"
+	"sync/atomic"
+
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rlp"
+
+	"github.com/receiptd/receiptd/indexer"
+	"github.com/receiptd/receiptd/proof"
+	"github.com/receiptd/receiptd/protocol"
+)
+
+// ChallengeMode says what the follower does with a bad receipt.
+type ChallengeMode uint8
+
+const (
+	// ChallengeOff: judge and index only.
+	ChallengeOff ChallengeMode = iota
+	// ChallengeDryRun: build and verify proofs, record them, submit nothing.
+	ChallengeDryRun
+	// ChallengeSubmit: build, verify and submit proofs (receiptd run --challenger).
+	ChallengeSubmit
+)
+
+// Submitter hands a proof to the chain (source.Source satisfies it).
+type Submitter interface {
+	SubmitFraudProof(ctx context.Context, p *protocol.FraudProof) error
+}
+
+// challengeJob is everything a proof of one bad receipt needs; it is built
+// on the follower's goroutine and only read afterwards.
+type challengeJob struct {
+	domain protocol.DomainID
+	bad    *protocol.ExecutionReceipt
+	hash   common.Hash
+	honest *proof.Honest
+}
+
+// challengeResult reports what the challenger did with a job.
+type challengeResult struct {
+	job    *challengeJob
+	proof  *protocol.FraudProof
+	status indexer.ChallengeStatus
+	reason string
+}
+
+// challenger builds, checks and submits proofs on its own goroutine, so
+// that verification never waits for it. The follower queues at most one
+// job per bad receipt (the oldest bad receipt of each domain) and reads the
+// results back before each commit, so the index records them.
+type challenger struct {
+	mode    ChallengeMode
+	submit  Submitter
+	verify  protocol.ProofVerifier
+	log     *slog.Logger
+	state   atomic.Pointer[protocol.State] // the follower's newest state
+	jobs    chan *challengeJob
+	results chan *challengeResult
+	wg      sync.WaitGroup
+	cancel  context.CancelFunc
+
+	// Owned by the follower's goroutine: bad receipt → its challenge.
+	open map[common.Hash]*openChallenge
+}
+
+type openChallenge struct {
+	id     common.Hash // the proof hash, once built
+	status indexer.ChallengeStatus
+}
+
+// challengeQueue bounds the jobs waiting for the challenger: one per
+// domain is the steady state; more only while proofs are slow to build.
+const challengeQueue = 16
+
+func newChallenger(mode ChallengeMode, submit Submitter, verify protocol.ProofVerifier, log *slog.Logger) *challenger {
+	c := &challenger{mode: mode, submit: submit, verify: verify, log: log,
+		jobs: make(chan *challengeJob, challengeQueue), results: make(chan *challengeResult, 2*challengeQueue),
+		open: map[common.Hash]*openChallenge{}}
+	ctx, cancel := context.WithCancel(context.Background())
+	c.cancel = cancel
+	c.wg.Add(1)
+	go c.loop(ctx)
+	return c
+}
+
+func (c *challenger) close() {
+	c.cancel()
+	c.wg.Wait()
+}
+
+func (c *challenger) loop(ctx context.Context) {
+	defer c.wg.Done()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case job := <-c.jobs:
+			res := c.handle(ctx, job)
+			select {
+			case c.results <- res:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}
+}
+
+// handle builds the proof, checks it against the newest state (a receipt
+// pruned or confirmed meanwhile is not chased), and submits it.
+func (c *challenger) handle(ctx context.Context, job *challengeJob) *challengeResult {
+	res := &challengeResult{job: job}
+	p, err := proof.Build(ctx, job.bad, job.honest)
+	if err != nil {
+		res.status, res.reason = indexer.ChallengeStale, fmt.Sprintf("build: %v", err)
+		return res
+	}
+	res.proof = p
+	if err := c.verify.VerifyFraudProof(c.state.Load(), p); err != nil {
+		res.status, res.reason = indexer.ChallengeStale, fmt.Sprintf("no longer provable: %v", err)
+		if !errors.Is(err, proof.ErrReceiptConfirmed) && !errors.Is(err, proof.ErrUnknownReceipt) {
+			res.status = indexer.ChallengeRejected
+			c.log.Error("own fraud proof does not verify", "receipt", job.hash, "err", err)
+		}
+		return res
+	}
+	if c.mode != ChallengeSubmit {
+		res.status = indexer.ChallengeDetected
+		return res
+	}
+	if err := c.submit.SubmitFraudProof(ctx, p); err != nil {
+		res.status, res.reason = indexer.ChallengeRejected, err.Error()
+		c.log.Warn("fraud proof refused", "domain", job.domain, "receipt", job.hash, "err", err)
+		return res
+	}
+	c.log.Info("fraud proof submitted", "domain", job.domain, "receipt", job.hash, "kind", p.Kind(), "proof", p.Hash())
+	res.status = indexer.ChallengeSubmitted
+	return res
+}
+
+// queue offers jobs for the oldest bad receipt of every domain that has no
+// open challenge.
+func (f *Follower) queueChallenges() {
+	c := f.challenger
+	if c == nil {
+		return
+	}
+	c.state.Store(f.tip.state)
+	for id, v := range f.tip.views {
+		ds, _ := f.tip.state.Domain(id)
+		oldest, ok := proof.OldestBad(ds.Tree.Pending(), func(n uint64) (common.Hash, bool) {
+			r := v.Honest[n]
+			if r == nil {
+				return common.Hash{}, false
+			}
+			return r.Hash(), true
+		})
+		if !ok {
+			continue
+		}
+		if oc := c.open[oldest.Hash]; oc != nil && oc.status != indexer.ChallengeRejected {
+			continue
+		}
+		job := f.challengeJob(id, v, oldest.Receipt)
+		if job == nil {
+			continue
+		}
+		select {
+		case c.jobs <- job:
+			c.open[oldest.Hash] = &openChallenge{status: 0}
+		default: // the challenger is busy; offer it again after the next block
+		}
+	}
+}
+
+func (f *Follower) challengeJob(id protocol.DomainID, v domainView, bad *protocol.ExecutionReceipt) *challengeJob {
+	ex := v.Exec[bad.DomainNumber]
+	if ex == nil {
+		return nil // executed before a restart: not kept
+	}
+	p := f.pipes[id]
+	parent := p.headers[ex.result.Block.ParentHash()]
+	if parent == nil {
+		return nil
+	}
+	headers := make(map[common.Hash]*types.Header, len(p.headers))
+	for h, hdr := range p.headers {
+		headers[h] = hdr
+	}
+	return &challengeJob{domain: id, bad: bad, hash: bad.Hash(), honest: &proof.Honest{
+		Domain: id, Derivation: ex.derivation, Result: ex.result, Parent: parent, Store: p.store,
+		Chain: headerMap(headers), Workers: f.cfg.Workers,
+	}}
+}
+
+type headerMap map[common.Hash]*types.Header
+
+func (m headerMap) GetHeader(h common.Hash, n uint64) *types.Header {
+	if hdr := m[h]; hdr != nil && hdr.Number.Uint64() == n {
+		return hdr
+	}
+	return nil
+}
+
+// collectChallenges moves the challenger's results into the update.
+func (f *Follower) collectChallenges(u *BlockUpdate) {
+	c := f.challenger
+	if c == nil {
+		return
+	}
+	for {
+		select {
+		case res := <-c.results:
+			oc := c.open[res.job.hash]
+			if oc == nil {
+				oc = &openChallenge{}
+				c.open[res.job.hash] = oc
+			}
+			oc.status = res.status
+			if res.proof == nil {
+				continue
+			}
+			oc.id = res.proof.Hash()
+			enc, _ := rlp.EncodeToBytes(res.proof)
+			u.Challenges = append(u.Challenges, ChallengeUpdate{
+				ID: oc.id, Kind: res.proof.Kind(), Domain: res.job.domain, BadReceipt: res.job.hash,
+				Status: res.status, Reason: res.reason, Proof: enc,
+			})
+		default:
+			return
+		}
+	}
+}
+
+// forgetChallenges reopens every challenge after a reorg: a proof the
+// dropped blocks carried is lost, so each bad receipt still pending is
+// proved and submitted again; those still pruned need nothing.
+func (f *Follower) forgetChallenges() {
+	if f.challenger != nil {
+		clear(f.challenger.open)
+	}
+}
+
+// ChallengeUpdate is a change to a challenge that a block's commit records.
+type ChallengeUpdate struct {
+	ID         common.Hash // the proof hash
+	Kind       protocol.ProofKind
+	Domain     protocol.DomainID
+	BadReceipt common.Hash
+	Status     indexer.ChallengeStatus
+	Reason     string
+	Proof      []byte
+}
+
+// onChainChallenges records the fraud proofs the block applied, whoever
+// submitted them, and challenges whose receipt left the tree otherwise.
+func (f *Follower) onChainChallenges(u *BlockUpdate) {
+	proofs := map[common.Hash]*protocol.FraudProof{}
+	for _, p := range u.Block.Body.FraudProofs {
+		proofs[p.Hash()] = p
+	}
+	for _, ev := range u.Events {
+		switch ev.Kind {
+		case protocol.EventProofAccepted:
+			p := proofs[ev.Proof]
+			if p == nil {
+				continue
+			}
+			enc, _ := rlp.EncodeToBytes(p)
+			u.Challenges = append(u.Challenges, ChallengeUpdate{ID: ev.Proof, Kind: p.Kind(), Domain: ev.Domain,
+				BadReceipt: ev.Receipt, Status: indexer.ChallengeAccepted, Proof: enc})
+			if f.challenger != nil {
+				f.challenger.open[ev.Receipt] = &openChallenge{id: ev.Proof, status: indexer.ChallengeAccepted}
+			}
+		case protocol.EventReceiptConfirmed, protocol.EventReceiptPruned:
+			if f.challenger == nil {
+				continue
+			}
+			if oc := f.challenger.open[ev.Receipt]; oc != nil && oc.status != indexer.ChallengeAccepted && oc.id != (common.Hash{}) {
+				u.Challenges = append(u.Challenges, ChallengeUpdate{ID: oc.id, Domain: ev.Domain, BadReceipt: ev.Receipt,
+					Status: indexer.ChallengeStale, Reason: "receipt " + ev.Kind.String()})
+				oc.status = indexer.ChallengeStale
+			}
+		}
+	}
+}

@@ -1,0 +1,134 @@
+package verifier
+
+import (
+	"testing"
+	"time"
+
+	"github.com/receiptd/receiptd/devnet"
+	"github.com/receiptd/receiptd/indexer"
+	"github.com/receiptd/receiptd/protocol"
+	"github.com/receiptd/receiptd/source"
+)
+
+var proofOfFault = map[devnet.FaultKind]protocol.ProofKind{
+	devnet.FaultTraceEntry:     protocol.ProofStateTransition,
+	devnet.FaultTraceShort:     protocol.ProofStateTransition,
+	devnet.FaultTraceLong:      protocol.ProofStateTransition,
+	devnet.FaultFinalRoot:      protocol.ProofStateTransition,
+	devnet.FaultExtrinsicsRoot: protocol.ProofExtrinsicsRoot,
+	devnet.FaultBundleValidity: protocol.ProofBundleValidity,
+	devnet.FaultDomainHash:     protocol.ProofDomainBlockHash,
+	devnet.FaultFees:           protocol.ProofExecutionResult,
+	devnet.FaultGasUsed:        protocol.ProofExecutionResult,
+	devnet.FaultReceiptsRoot:   protocol.ProofExecutionResult,
+}
+
+// For every fault kind the devnet injects, the challenger's proof is
+// accepted by the devnet's consensus, the bad receipt is pruned, its
+// backers are slashed, and the honest chain continues.
+func TestChallengerProvesEveryFaultKind(t *testing.T) {
+	for kind, want := range proofOfFault {
+		t.Run(kind.String(), func(t *testing.T) {
+			t.Parallel()
+			d := newDevnet(t, devnet.Config{Seed: 41, Domains: 1, ChallengePeriod: 10, MaxReorgDepth: 1, TxPerBlock: 8,
+				ForkProbability: -1, Faults: map[devnet.OperatorRef]devnet.FaultRates{{Domain: 0, Index: 0}: {kind: 0.5}}})
+			h := newHarnessWith(t, source.NewEmbedded(d), Config{Logger: quiet(), Workers: 1, Challenge: ChallengeSubmit})
+			var accepted *indexer.ChallengeRecord
+			for i := 0; i < 80 && accepted == nil; i++ {
+				step(t, d)
+				h.sync()
+				time.Sleep(10 * time.Millisecond) // let the challenger submit before the next slot
+				accepted = acceptedChallenge(t, h)
+			}
+			if accepted == nil {
+				t.Fatalf("no challenge accepted; devnet stats %+v", d.Stats())
+			}
+			if accepted.Kind != want {
+				t.Errorf("proof kind %s, want %s", accepted.Kind, want)
+			}
+			if _, injected := d.Stats().BadReceipts[accepted.BadReceipt]; !injected {
+				t.Errorf("challenged receipt %s is not one the devnet spoiled", accepted.BadReceipt)
+			}
+			r, err := h.idx.Reader()
+			if err != nil {
+				t.Fatal(err)
+			}
+			bad, err := r.Receipt(accepted.BadReceipt)
+			r.Close()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if bad.Status != protocol.ReceiptPruned || bad.ChallengeID != accepted.ID {
+				t.Errorf("bad receipt is %s with challenge %s, want pruned by %s", bad.Status, bad.ChallengeID, accepted.ID)
+			}
+			if op, _ := d.HeadState().Operator(1); op.Status != protocol.OperatorSlashed {
+				t.Errorf("faulty operator is %s, want slashed", op.Status)
+			}
+			// The honest chain continues past the pruned receipt.
+			for range 12 {
+				step(t, d)
+				h.sync()
+			}
+			ds, _ := d.HeadState().Domain(1)
+			if ds.Tree.Head <= bad.Number {
+				t.Fatalf("head receipt #%d has not passed the pruned #%d", ds.Tree.Head, bad.Number)
+			}
+			for _, e := range ds.Tree.Pending() {
+				if honest, ok := d.HonestReceipt(1, e.Receipt.DomainNumber); !ok || honest.Hash() != e.Hash {
+					t.Errorf("after the proof, #%d is not the honest receipt", e.Receipt.DomainNumber)
+				}
+			}
+			if st := d.Stats(); st.ProofsRejected != 0 {
+				t.Errorf("%d proofs rejected", st.ProofsRejected)
+			}
+		})
+	}
+}
+
+func acceptedChallenge(t *testing.T, h *harness) *indexer.ChallengeRecord {
+	r, err := h.idx.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	page, err := r.Challenges(indexer.ChallengeQuery{Status: indexer.ChallengeAccepted, PageArgs: indexer.PageArgs{First: 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) == 0 {
+		return nil
+	}
+	return page.Items[0]
+}
+
+// A dry run builds and verifies proofs and records them, submitting none.
+func TestChallengerDryRun(t *testing.T) {
+	d := newDevnet(t, devnet.Config{Seed: 43, Domains: 1, ChallengePeriod: 10, TxPerBlock: 8, ForkProbability: -1,
+		Faults: map[devnet.OperatorRef]devnet.FaultRates{{Domain: 0, Index: 0}: {devnet.FaultGasUsed: 0.5}}})
+	h := newHarnessWith(t, source.NewEmbedded(d), Config{Logger: quiet(), Workers: 1, Challenge: ChallengeDryRun})
+	for range 30 {
+		step(t, d)
+		h.sync()
+		time.Sleep(5 * time.Millisecond)
+	}
+	r, err := h.idx.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	page, err := r.Challenges(indexer.ChallengeQuery{Status: indexer.ChallengeDetected, PageArgs: indexer.PageArgs{First: 10}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(page.Items) == 0 {
+		t.Fatal("no proof built in a dry run")
+	}
+	c := page.Items[0]
+	p, err := protocol.DecodeProof(c.Proof)
+	if err != nil || p.Hash() != c.ID {
+		t.Fatalf("stored proof does not decode to its id: %v", err)
+	}
+	if d.Stats().ProofsIncluded != 0 {
+		t.Fatal("a dry run submitted a proof")
+	}
+}
