@@ -20,8 +20,10 @@ import (
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/triedb"
+	"github.com/ethereum/go-ethereum/triedb/hashdb"
 
 	"github.com/receiptd/receiptd/audit"
+	"github.com/receiptd/receiptd/domain"
 )
 
 // domainChain is an exported domain chain loaded in memory.
@@ -86,7 +88,9 @@ func (c *headerChain) GetHeaderByHash(h common.Hash) *types.Header     { return 
 // preparation stage.
 func bareExecute(ctx context.Context, c *domainChain) (time.Duration, error) {
 	db := rawdb.NewMemoryDatabase()
-	tdb := triedb.NewDatabase(db, triedb.HashDefaults)
+	// The same trie database settings as the follower's state store, so
+	// the comparison is of the work, not of the cache.
+	tdb := triedb.NewDatabase(db, &triedb.Config{HashDB: &hashdb.Config{CleanCacheSize: domain.CleanCacheBytes}})
 	gblock, err := c.genesis.Commit(db, tdb, nil)
 	if err != nil {
 		return 0, err

@@ -22,9 +22,9 @@ const (
 	pebbleCacheMB = 64
 	// pebbleHandles is the number of open files OpenPebble allows pebble.
 	pebbleHandles = 256
-	// cleanCacheBytes is the trie database's cache of clean nodes read
+	// CleanCacheBytes is the trie database's cache of clean nodes read
 	// from disk.
-	cleanCacheBytes = 32 << 20
+	CleanCacheBytes = 32 << 20
 )
 
 var (
@@ -73,7 +73,7 @@ func OpenStateStore(db ethdb.Database, genesis *core.Genesis) (*StateStore, *typ
 	if err := checkFork(genesis.Config, common.Big1, genesis.Timestamp); err != nil {
 		return nil, nil, fmt.Errorf("domain: open state store: %w", err)
 	}
-	tdb := triedb.NewDatabase(db, &triedb.Config{HashDB: &hashdb.Config{CleanCacheSize: cleanCacheBytes}})
+	tdb := triedb.NewDatabase(db, &triedb.Config{HashDB: &hashdb.Config{CleanCacheSize: CleanCacheBytes}})
 	s := &StateStore{
 		config: genesis.Config,
 		disk:   db,

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -49,6 +50,7 @@ type Follower struct {
 	tip        *snapshot
 	ring       []*snapshot // recent snapshots, oldest first, tip last
 	status     statusBox
+	latest     atomic.Pointer[protocol.State]
 	challenger *challenger // nil when ChallengeOff
 }
 
@@ -242,6 +244,7 @@ func domainUpdate(id protocol.DomainID, ex *executed) DomainUpdate {
 // push makes s the tip and keeps the ring within the window.
 func (f *Follower) push(s *snapshot) {
 	f.tip = s
+	f.latest.Store(s.state)
 	f.status.update(func(st *Status) { st.Tip, st.Updated = s.number, time.Now() })
 	f.ring = append(f.ring, s)
 	if over := len(f.ring) - f.cfg.ReorgWindow; over > 0 {

@@ -63,6 +63,7 @@ func (f *Follower) restore(ctx context.Context, n uint64) error {
 	if n > 0 && f.tip.hash != want {
 		return fmt.Errorf("%w: replayed block %d has hash %s, the index says %s", ErrCorruptIndex, n, f.tip.hash, want)
 	}
+	f.latest.Store(f.tip.state)
 	f.status.update(func(st *Status) { st.Tip = f.tip.number })
 	f.cfg.Logger.Info("restored", "block", n, "checkpoint", ck, "replayed", n-ck)
 	return nil

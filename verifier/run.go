@@ -219,6 +219,7 @@ func (f *Follower) rollback(ctx context.Context, n uint64) error {
 		if f.ring[i].number == n {
 			f.ring = f.ring[:i+1]
 			f.tip = f.ring[i]
+			f.latest.Store(f.tip.state)
 			f.status.update(func(st *Status) { st.Tip = n })
 			f.metrics.RecordReorg(depth)
 			f.cfg.Logger.Info("reorg", "depth", depth, "ancestor", n, "hash", f.tip.hash)

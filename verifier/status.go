@@ -2,6 +2,8 @@ package verifier
 
 import (
 	"sync/atomic"
+
+	"github.com/receiptd/receiptd/protocol"
 	"time"
 )
 
@@ -32,3 +34,7 @@ func (b *statusBox) update(fn func(*Status)) {
 
 // Status returns the follower's progress; any goroutine may call it.
 func (f *Follower) Status() Status { return f.status.load() }
+
+// LatestState returns the consensus state after the last verified block;
+// any goroutine may call it (the GraphQL mutation verifies proofs on it).
+func (f *Follower) LatestState() *protocol.State { return f.latest.Load() }

@@ -90,6 +90,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Follower, error) {
 		}
 		snap := f.genesisSnapshot(genesis)
 		f.tip, f.ring = snap, []*snapshot{snap}
+		f.latest.Store(genesis)
 	default:
 		first, err := deps.Index.ConsensusBlock(ctx, 1)
 		if err != nil {
@@ -130,6 +131,7 @@ func (f *Follower) commitGenesis(ctx context.Context, genesis *protocol.State) e
 		return fmt.Errorf("verifier: commit genesis: %w", err)
 	}
 	f.tip, f.ring = snap, []*snapshot{snap}
+	f.latest.Store(genesis)
 	return nil
 }
 

@@ -16,6 +16,7 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/receiptd/receiptd/devnet"
+	"github.com/receiptd/receiptd/graphql"
 	"github.com/receiptd/receiptd/httpserver"
 	"github.com/receiptd/receiptd/indexer"
 	"github.com/receiptd/receiptd/metrics"
@@ -61,6 +62,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	dryRun := fs.Bool("challenge-dry-run", false, "build and verify proofs of bad receipts and index them, but submit nothing")
 	workers := fs.Int("workers", 0, "goroutines for sender recovery and signature checks (default: one per CPU)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for performance work)")
 	shape := devnetFlags(fs, true)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: receiptd run [flags]")
@@ -82,6 +84,13 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usageError("run: --log-level: %v", err)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	if *cpuProfile != "" {
+		stop, err := startProfile(*cpuProfile)
+		if err != nil {
+			return err
+		}
+		defer stop()
+	}
 	m := metrics.New()
 
 	g, gctx := errgroup.WithContext(ctx)
@@ -119,7 +128,21 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	case *dryRun:
 		mode = verifier.ChallengeDryRun
 	}
-	follower, err := verifier.New(gctx, verifier.Config{Workers: *workers, Logger: logger, Challenge: mode}, verifier.Deps{
+	// The GraphQL server publishes what each commit changed; the hooks run
+	// on the follower's goroutine, which starts after gql is set.
+	var gql *graphql.Server
+	vcfg := verifier.Config{Workers: *workers, Logger: logger, Challenge: mode,
+		OnCommit: func(u *verifier.BlockUpdate) {
+			if gql != nil {
+				gql.Publish(commitEvent(u))
+			}
+		},
+		OnRollback: func(ancestor uint64, depth int) {
+			if gql != nil {
+				gql.Publish(graphql.Event{Kind: graphql.EventReorg, Number: ancestor, Depth: uint64(depth)})
+			}
+		}}
+	follower, err := verifier.New(gctx, vcfg, verifier.Deps{
 		Network: net, Source: src, Index: store, StateDir: filepath.Join(*data, "state"), Proofs: pv, Metrics: m, Submitter: src,
 	})
 	if err != nil {
@@ -127,6 +150,20 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer follower.Close()
 
+	gql, err = graphql.New(graphql.Config{Index: idx, Logger: logger,
+		Status: func() graphql.Status {
+			st := follower.Status()
+			return graphql.Status{SourceHead: st.SourceHead, Known: st.SourceHead > 0, Syncing: st.Syncing}
+		},
+		Verify: func(_ context.Context, p *protocol.FraudProof) error {
+			return pv.VerifyFraudProof(follower.LatestState(), p)
+		},
+		Submit: src.SubmitFraudProof,
+	})
+	if err != nil {
+		return fmt.Errorf("run: graphql: %w", err)
+	}
+	defer gql.Close()
 	if *httpAddr != "" {
 		srv, err := httpserver.New(httpserver.Config{Addr: *httpAddr, Gatherer: m.Registry(), Logger: logger,
 			Ready: func() error {
@@ -136,6 +173,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 				return nil
 			}})
 		if err != nil {
+			return err
+		}
+		if err := srv.Mount("/graphql", gql); err != nil {
 			return err
 		}
 		if err := srv.Start(gctx); err != nil {
@@ -169,6 +209,31 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	tip, hash := follower.Tip()
 	logger.Info("stopped", "block", tip, "hash", common.Hash(hash))
 	return err
+}
+
+// commitEvent tells GraphQL subscribers what a commit changed.
+func commitEvent(u *verifier.BlockUpdate) graphql.Event {
+	ev := graphql.Event{Kind: graphql.EventCommit, Number: u.Number, Hash: u.Hash}
+	seen := map[common.Hash]bool{}
+	add := func(h common.Hash) {
+		if !seen[h] {
+			seen[h] = true
+			ev.Receipts = append(ev.Receipts, h)
+		}
+	}
+	for _, c := range u.Receipts {
+		add(c.Hash)
+	}
+	for _, e := range u.Events {
+		switch e.Kind {
+		case protocol.EventReceiptConfirmed, protocol.EventReceiptPruned:
+			add(e.Receipt)
+		}
+	}
+	for _, c := range u.Challenges {
+		ev.Challenges = append(ev.Challenges, c.ID)
+	}
+	return ev
 }
 
 // openSource opens what --source names, or an embedded devnet.

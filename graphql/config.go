@@ -1,0 +1,148 @@
+package graphql
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/receiptd/receiptd/indexer"
+	"github.com/receiptd/receiptd/protocol"
+)
+
+// Defaults for Config's zero fields.
+const (
+	// DefaultMaxDepth bounds field nesting. The deepest useful query
+	// (receipts → edges → node → inboxedBundles → bundle → transactions →
+	// logs → topics) is 9 deep.
+	DefaultMaxDepth = 12
+	// DefaultMaxCost bounds a query's estimated cost: each field counts
+	// once per object it is resolved on, and a connection multiplies its
+	// children by its page size (see cost.go). 50,000 lets a page of 1,000
+	// receipts carry a few dozen fields each.
+	DefaultMaxCost = 50_000
+	// DefaultMaxBodyBytes bounds a request body and a WebSocket message.
+	DefaultMaxBodyBytes = 256 << 10
+	// DefaultTimeout bounds one query or mutation.
+	DefaultTimeout = 10 * time.Second
+	// DefaultPage is the page size when a listing gets neither first nor last.
+	DefaultPage = 25
+	// DefaultMaxPage is the largest first or last accepted.
+	DefaultMaxPage = 100
+	// DefaultMaxAliases bounds the aliased fields in a query: aliases let
+	// one query ask for the same field thousands of times, which costs
+	// validation time quadratic in their number.
+	DefaultMaxAliases = 100
+	// DefaultSubmitBurst and DefaultSubmitEvery rate-limit submitFraudProof
+	// per client (remote IP): a burst of 5, then one every 10 seconds.
+	DefaultSubmitBurst = 5
+	DefaultSubmitEvery = 10 * time.Second
+	// DefaultMaxSubscriptions bounds the subscriptions open at once over
+	// all connections.
+	DefaultMaxSubscriptions = 1000
+)
+
+// Status is what the follower knows beyond the index: the source's head.
+// The index itself gives the committed head and per-domain heights.
+type Status struct {
+	// SourceHead is the source's consensus head when last asked; Known is
+	// false before the first answer.
+	SourceHead uint64
+	Known      bool
+	Syncing    bool
+	// DomainHeads is the newest domain block derived on chain per domain,
+	// when the follower knows it; a domain missing has an unknown lag.
+	DomainHeads map[protocol.DomainID]uint64
+}
+
+// Config configures the GraphQL server. Zero optional fields take the
+// defaults above.
+type Config struct {
+	// Index is the index queries read. Required.
+	Index *indexer.Index
+	// Status reports the follower's view of the source; called once per
+	// status query, from the request's goroutine. Nil: unknown.
+	Status func() Status
+	// Verify checks a fraud proof statelessly against the consensus chain.
+	// Submit relays a verified proof to the chain. Both are required for
+	// submitFraudProof; when either is nil the mutation answers that this
+	// node does not relay proofs.
+	Verify func(context.Context, *protocol.FraudProof) error
+	Submit func(context.Context, *protocol.FraudProof) error
+
+	MaxDepth     int
+	MaxCost      int
+	MaxBodyBytes int64
+	Timeout      time.Duration
+	DefaultPage  int
+	MaxPage      int
+	MaxAliases   int
+	// SubmitBurst and SubmitEvery rate-limit submitFraudProof per client.
+	SubmitBurst int
+	SubmitEvery time.Duration
+	// MaxSubscriptions bounds open subscriptions over all connections.
+	MaxSubscriptions int
+	// Logger receives internal errors (never shown to clients). Nil discards.
+	Logger *slog.Logger
+}
+
+// EnsureDefaults fills in zero fields.
+func (c *Config) EnsureDefaults() {
+	setInt := func(v *int, d int) {
+		if *v == 0 {
+			*v = d
+		}
+	}
+	setInt(&c.MaxDepth, DefaultMaxDepth)
+	setInt(&c.MaxCost, DefaultMaxCost)
+	setInt(&c.DefaultPage, DefaultPage)
+	setInt(&c.MaxPage, DefaultMaxPage)
+	setInt(&c.MaxAliases, DefaultMaxAliases)
+	setInt(&c.SubmitBurst, DefaultSubmitBurst)
+	setInt(&c.MaxSubscriptions, DefaultMaxSubscriptions)
+	if c.MaxBodyBytes == 0 {
+		c.MaxBodyBytes = DefaultMaxBodyBytes
+	}
+	if c.Timeout == 0 {
+		c.Timeout = DefaultTimeout
+	}
+	if c.SubmitEvery == 0 {
+		c.SubmitEvery = DefaultSubmitEvery
+	}
+	if c.Status == nil {
+		c.Status = func() Status { return Status{} }
+	}
+	if c.Logger == nil {
+		c.Logger = slog.New(slog.DiscardHandler)
+	}
+}
+
+// Validate reports every problem at once.
+func (c *Config) Validate() error {
+	var errs []error
+	if c.Index == nil {
+		errs = append(errs, errors.New("index is required"))
+	}
+	for _, v := range []struct {
+		name string
+		n    int64
+	}{{"max depth", int64(c.MaxDepth)}, {"max cost", int64(c.MaxCost)}, {"max body bytes", c.MaxBodyBytes},
+		{"timeout", int64(c.Timeout)}, {"default page", int64(c.DefaultPage)}, {"max page", int64(c.MaxPage)}, {"max aliases", int64(c.MaxAliases)},
+		{"submit burst", int64(c.SubmitBurst)}, {"submit every", int64(c.SubmitEvery)},
+		{"max subscriptions", int64(c.MaxSubscriptions)}} {
+		if v.n < 0 {
+			errs = append(errs, fmt.Errorf("%s %d is negative", v.name, v.n))
+		}
+	}
+	if c.MaxPage > indexer.MaxPageSize {
+		errs = append(errs, fmt.Errorf("max page %d is over the index's %d", c.MaxPage, indexer.MaxPageSize))
+	}
+	if c.DefaultPage > c.MaxPage && c.MaxPage > 0 {
+		errs = append(errs, fmt.Errorf("default page %d is over max page %d", c.DefaultPage, c.MaxPage))
+	}
+	if len(errs) > 0 {
+		return fmt.Errorf("graphql: invalid config: %w", errors.Join(errs...))
+	}
+	return nil
+}

@@ -1,0 +1,174 @@
+package graphql
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"net/http"
+	"runtime"
+	"strings"
+
+	gql "github.com/graph-gophers/graphql-go"
+	gqlerrors "github.com/graph-gophers/graphql-go/errors"
+
+	"github.com/receiptd/receiptd/schema"
+)
+
+// Server serves the GraphQL API: POST JSON queries and mutations, GET the
+// query console, and WebSocket subscriptions (graphql-transport-ws) on the
+// same path. Publish feeds subscriptions after each commit.
+type Server struct {
+	cfg    Config
+	schema *gql.Schema
+	limits *limits
+	hub    *hub
+	submit *rateLimiter
+	// slots bounds the queries running at once, so a burst of expensive
+	// queries cannot starve the follower of CPU; more wait for a slot
+	// until their deadline.
+	slots chan struct{}
+}
+
+var _ http.Handler = (*Server)(nil)
+
+// New validates cfg and builds the server.
+func New(cfg Config) (*Server, error) {
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		return nil, err
+	}
+	s := &Server{cfg: cfg, hub: newHub(cfg.MaxSubscriptions), submit: newRateLimiter(cfg.SubmitBurst, cfg.SubmitEvery),
+		slots: make(chan struct{}, 4*runtime.GOMAXPROCS(0))}
+	var err error
+	s.schema, err = gql.ParseSchema(schema.String(), &resolver{srv: s},
+		gql.UseStringDescriptions(),
+		gql.MaxDepth(max(cfg.MaxDepth, 16)), // a backstop: check() applies MaxDepth; introspection may go deeper
+		gql.MaxQueryLength(int(cfg.MaxBodyBytes)),
+		gql.MaxSelections(cfg.MaxCost),
+		gql.OverlapValidationLimit(100_000),
+		gql.MaxParallelism(8),
+		gql.PanicHandler(panicHandler{s}),
+		gql.Logger(panicLogger{s}),
+		gql.SubscribeResolverTimeout(cfg.Timeout),
+	)
+	if err != nil {
+		return nil, fmt.Errorf("graphql: schema: %w", err)
+	}
+	s.limits = &limits{schema: s.schema.ASTSchema(), maxDepth: cfg.MaxDepth, maxCost: cfg.MaxCost, defaultPage: cfg.DefaultPage, maxPage: cfg.MaxPage, maxAliases: cfg.MaxAliases}
+	return s, nil
+}
+
+// Close ends every subscription. Safe twice.
+func (s *Server) Close() { s.hub.close() }
+
+type panicHandler struct{ s *Server }
+
+func (h panicHandler) MakePanicError(_ context.Context, v any) *gqlerrors.QueryError {
+	h.s.cfg.Logger.Error("graphql: resolver panic", "panic", v)
+	return gqlerrors.Errorf("%s", errInternal)
+}
+
+type panicLogger struct{ s *Server }
+
+func (l panicLogger) LogPanic(_ context.Context, v any) {
+	l.s.cfg.Logger.Error("graphql: panic", "panic", v)
+}
+
+// request is the body of a GraphQL POST.
+type request struct {
+	Query         string         `json:"query"`
+	OperationName string         `json:"operationName"`
+	Variables     map[string]any `json:"variables"`
+}
+
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	switch {
+	case r.Method == http.MethodGet && isWebSocket(r):
+		s.serveWS(w, r)
+	case r.Method == http.MethodGet || r.Method == http.MethodHead:
+		serveConsole(w, r)
+	case r.Method == http.MethodPost:
+		s.servePost(w, r)
+	default:
+		w.Header().Set("Allow", "GET, POST")
+		writeErrors(w, http.StatusMethodNotAllowed, "use POST for queries, GET for the console or a WebSocket")
+	}
+}
+
+func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
+	ct := r.Header.Get("Content-Type")
+	if ct != "" && !strings.HasPrefix(ct, "application/json") && !strings.HasPrefix(ct, "application/graphql-response+json") {
+		writeErrors(w, http.StatusUnsupportedMediaType, "send the request as application/json")
+		return
+	}
+	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
+	var buf bytes.Buffer
+	if _, err := buf.ReadFrom(body); err != nil {
+		var tooBig *http.MaxBytesError
+		if errors.As(err, &tooBig) {
+			writeErrors(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over the limit of %d bytes", s.cfg.MaxBodyBytes))
+			return
+		}
+		writeErrors(w, http.StatusBadRequest, "could not read the request body")
+		return
+	}
+	var req request
+	if err := json.Unmarshal(buf.Bytes(), &req); err != nil {
+		writeErrors(w, http.StatusBadRequest, "the body is not a GraphQL request: want a JSON object {\"query\", \"variables\", \"operationName\"}")
+		return
+	}
+	ctx := withClient(r.Context(), clientOf(r))
+	resp := s.exec(ctx, req)
+	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Cache-Control", "no-store")
+	if err := json.NewEncoder(w).Encode(resp); err != nil {
+		s.cfg.Logger.Debug("graphql: write response", "err", err)
+	}
+}
+
+// exec checks a query against the limits and runs it on one snapshot.
+func (s *Server) exec(ctx context.Context, req request) *gql.Response {
+	if strings.TrimSpace(req.Query) == "" {
+		return errorResponse("the request has no query")
+	}
+	kind, err := s.limits.check(req.Query, req.OperationName, req.Variables)
+	if err != nil {
+		return errorResponse(err.Error())
+	}
+	if kind == "subscription" {
+		return errorResponse("subscriptions run over WebSocket (graphql-transport-ws) on this path")
+	}
+	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
+	defer cancel()
+	select {
+	case s.slots <- struct{}{}:
+		defer func() { <-s.slots }()
+	case <-ctx.Done():
+		return errorResponse("server busy: no query slot within the time limit")
+	}
+	sess := s.newSession()
+	defer sess.close()
+	resp := s.schema.Exec(withSession(ctx, sess), req.Query, req.OperationName, req.Variables)
+	if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
+		return errorResponse(fmt.Sprintf("the query ran over the time limit of %s", s.cfg.Timeout))
+	}
+	return resp
+}
+
+func errorResponse(msg string) *gql.Response {
+	return &gql.Response{Errors: []*gqlerrors.QueryError{{Message: msg}}}
+}
+
+func writeErrors(w http.ResponseWriter, code int, msg string) {
+	w.Header().Set("Content-Type", "application/json")
+	w.WriteHeader(code)
+	json.NewEncoder(w).Encode(errorResponse(msg))
+}
+
+// selected reports whether a connection's nodes select path (under
+// edges.node or nodes).
+func selected(ctx context.Context, path string) bool {
+	return gql.HasSelectedField(ctx, "edges.node."+path) || gql.HasSelectedField(ctx, "nodes."+path)
+}
