@@ -100,3 +100,31 @@ func UnmarshalState(spec *ChainSpec, b []byte) (*State, error) {
 	}
 	return s, nil
 }
+
+// EvidenceState is the smallest state in which a fraud proof against bad
+// can be checked: the spec's registry, and for bad's domain a block tree
+// holding only bad and its parent, the parent as the newest confirmed
+// receipt. `receiptd proof verify` checks a proof file with it; whether
+// the receipt is still open on chain is the chain's question, not the
+// file's.
+func EvidenceState(spec *ChainSpec, d DomainID, parent, bad *ExecutionReceipt) (*State, error) {
+	s, err := Genesis(spec)
+	if err != nil {
+		return nil, err
+	}
+	ds, ok := s.domains[d]
+	if !ok {
+		return nil, fmt.Errorf("%w %d", ErrUnknownDomain, d)
+	}
+	n := bad.DomainNumber
+	if n == 0 || parent.DomainNumber != n-1 || bad.ParentReceiptHash != parent.Hash() {
+		return nil, fmt.Errorf("%w evidence: receipt #%d does not extend parent #%d", ErrMalformed, n, parent.DomainNumber)
+	}
+	p, b := *parent, *bad
+	ds.Tree = &BlockTree{Head: n, Confirmed: n - 1, entries: map[uint64]*TreeEntry{
+		n - 1: {Receipt: &p, Hash: p.Hash()},
+		n:     {Receipt: &b, Hash: b.Hash()},
+	}}
+	ds.Next = n + 1
+	return s, nil
+}

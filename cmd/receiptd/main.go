@@ -43,6 +43,7 @@ func commands() map[string]command {
 		"audit":   {"re-execute a geth-format chain and report which blocks are valid", runAudit},
 		"bench":   {"measure verified tx/s against bare go-ethereum, detection latency and memory", runBench},
 		"devnet":  {"serve a devnet node over JSON-RPC, or export a devnet run (devnet export)", runDevnet},
+		"proof":   {"export a proof file from the index, verify one offline, or show it", runProof},
 		"run":     {"follow a chain, verify every domain block and receipt, index it all", runRun},
 		"version": {"print the version", runVersion},
 	}

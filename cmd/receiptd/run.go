@@ -109,6 +109,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := os.MkdirAll(*data, 0o755); err != nil {
 		return fmt.Errorf("run: data directory: %w", err)
 	}
+	if err := writeNetwork(*data, *net); err != nil {
+		return fmt.Errorf("run: %w", err)
+	}
 	idx, err := indexer.Open(filepath.Join(*data, "index"), indexer.Options{SyncInterval: time.Second})
 	if err != nil {
 		return fmt.Errorf("run: open index: %w", err)

@@ -1,0 +1,190 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/receiptd/receiptd/devnet"
+	"github.com/receiptd/receiptd/indexer"
+	"github.com/receiptd/receiptd/proof"
+	"github.com/receiptd/receiptd/protocol"
+)
+
+// networkFile names the copy of the followed network's spec and geneses
+// that `receiptd run` keeps in its data directory.
+const networkFile = "network.chain"
+
+// writeNetwork records the network in the data directory (a chain file
+// with no blocks), so that tools such as `proof export` know the spec.
+func writeNetwork(dir string, net devnet.Network) error {
+	tmp, err := os.CreateTemp(dir, networkFile+".*")
+	if err != nil {
+		return err
+	}
+	defer os.Remove(tmp.Name())
+	w, err := devnet.NewChainWriter(tmp, net)
+	if err == nil {
+		err = w.Close()
+	}
+	if cerr := tmp.Close(); err == nil {
+		err = cerr
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", networkFile, err)
+	}
+	return os.Rename(tmp.Name(), filepath.Join(dir, networkFile))
+}
+
+func readNetwork(dir string) (devnet.Network, error) {
+	f, err := os.Open(filepath.Join(dir, networkFile))
+	if err != nil {
+		return devnet.Network{}, err
+	}
+	defer f.Close()
+	r, err := devnet.NewChainReader(f)
+	if err != nil {
+		return devnet.Network{}, err
+	}
+	return r.Network(), nil
+}
+
+// runProof is `receiptd proof export|verify|show`.
+func runProof(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	usage := func() {
+		fmt.Fprintln(stderr, "Usage: receiptd proof export --data DIR --id PROOFHASH --out FILE")
+		fmt.Fprintln(stderr, "       receiptd proof verify FILE")
+		fmt.Fprintln(stderr, "       receiptd proof show FILE")
+		fmt.Fprintln(stderr, "\nA proof file holds a fraud proof and the consensus data it is checked against;")
+		fmt.Fprintln(stderr, "verify needs nothing else: no node, no domain state.")
+	}
+	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
+		usage()
+		if len(args) == 0 {
+			return usageError("proof: no subcommand")
+		}
+		return nil
+	}
+	switch args[0] {
+	case "export":
+		return runProofExport(args[1:], stdout, stderr)
+	case "verify", "show":
+		if len(args) != 2 {
+			usage()
+			return usageError("proof %s: want one FILE", args[0])
+		}
+		b, err := os.ReadFile(args[1])
+		if err != nil {
+			return &exitError{code: 2, err: err}
+		}
+		if args[0] == "show" {
+			return showEvidence(b, stdout)
+		}
+		p, err := proof.VerifyEvidence(ctx, b)
+		if err != nil {
+			return &exitError{code: 1, err: fmt.Errorf("proof does not hold: %w", err)}
+		}
+		fmt.Fprintf(stdout, "valid: %s proof %s shows receipt %s of domain %d wrong\n", p.Kind(), p.Hash(), p.BadReceiptHash, p.Domain)
+		return nil
+	}
+	usage()
+	return usageError("proof: unknown subcommand %q", args[0])
+}
+
+func runProofExport(args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("proof export", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	data := fs.String("data", defaultDataDir(), "data directory of a stopped receiptd run")
+	id := fs.String("id", "", "the challenge id (the proof hash), as GraphQL and the logs show it")
+	out := fs.String("out", "", "file to write")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError("proof export: %v", err)
+	}
+	if *id == "" || *out == "" {
+		return usageError("proof export: --id and --out are required")
+	}
+	b, err := exportEvidence(*data, common.HexToHash(*id))
+	if err != nil {
+		return err
+	}
+	if err := os.WriteFile(*out, b, 0o644); err != nil {
+		return err
+	}
+	fmt.Fprintf(stdout, "wrote %s (%d bytes)\n", *out, len(b))
+	return nil
+}
+
+// exportEvidence assembles a proof file from an index.
+func exportEvidence(data string, id common.Hash) ([]byte, error) {
+	net, err := readNetwork(data)
+	if err != nil {
+		return nil, fmt.Errorf("proof export: %w", err)
+	}
+	idx, err := indexer.Open(filepath.Join(data, "index"), indexer.Options{})
+	if err != nil {
+		return nil, fmt.Errorf("proof export: %w (is receiptd still running on this directory?)", err)
+	}
+	defer idx.Close()
+	r, err := idx.Reader()
+	if err != nil {
+		return nil, err
+	}
+	defer r.Close()
+	c, err := r.Challenge(id)
+	if err != nil {
+		return nil, fmt.Errorf("proof export: %w", err)
+	}
+	bad, err := r.Receipt(c.BadReceipt)
+	if err != nil {
+		return nil, fmt.Errorf("proof export: bad receipt: %w", err)
+	}
+	parent, err := r.Receipt(bad.Receipt.ParentReceiptHash)
+	if err != nil {
+		return nil, fmt.Errorf("proof export: parent receipt: %w", err)
+	}
+	cb, err := r.ConsensusBlockByHash(bad.Receipt.ConsensusHash)
+	if err != nil {
+		return nil, fmt.Errorf("proof export: consensus block: %w", err)
+	}
+	ev := &proof.Evidence{Spec: net.Spec, Parent: parent.Receipt, Bad: bad.Receipt, Consensus: cb.Raw, Proof: c.Proof}
+	return ev.MarshalBinary()
+}
+
+func showEvidence(b []byte, w io.Writer) error {
+	e, p, err := proof.DecodeEvidence(b)
+	if err != nil {
+		return &exitError{code: 1, err: err}
+	}
+	fmt.Fprintf(w, "proof        %s\n", p.Hash())
+	fmt.Fprintf(w, "kind         %s\n", p.Kind())
+	fmt.Fprintf(w, "domain       %d\n", p.Domain)
+	fmt.Fprintf(w, "bad receipt  %s (domain block #%d, consensus block #%d %s)\n", p.BadReceiptHash, e.Bad.DomainNumber, e.Bad.ConsensusNumber, e.Bad.ConsensusHash)
+	switch {
+	case p.StateTransition != nil:
+		st := p.StateTransition
+		fmt.Fprintf(w, "phase        %s, trace entry %d (the receipt has %d)\n", st.Phase, st.Index, len(e.Bad.Trace))
+		fmt.Fprintf(w, "witness      %d headers, %d codes, %d trie nodes\n", len(st.Witness.Headers), len(st.Witness.Codes), len(st.Witness.State))
+	case p.BundleValidity != nil:
+		fmt.Fprintf(w, "bundle       %d: true validity %s, claimed %s\n", p.BundleValidity.BundleIndex, p.BundleValidity.Validity, claimedValidity(&e.Bad, p.BundleValidity.BundleIndex))
+	case p.ExecutionResult != nil:
+		fmt.Fprintf(w, "field        %s\n", p.ExecutionResult.Field)
+	}
+	fmt.Fprintf(w, "sizes        proof %d bytes, file %d bytes\n", len(e.Proof), len(b))
+	return nil
+}
+
+func claimedValidity(r *protocol.ExecutionReceipt, i uint32) string {
+	if int(i) < len(r.InboxedBundles) {
+		return r.InboxedBundles[i].Validity.String()
+	}
+	return "none"
+}

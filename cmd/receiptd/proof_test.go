@@ -1,0 +1,110 @@
+package main
+
+import (
+	"context"
+	"io"
+	"log/slog"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/receiptd/receiptd/devnet"
+	"github.com/receiptd/receiptd/indexer"
+	"github.com/receiptd/receiptd/metrics"
+	"github.com/receiptd/receiptd/proof"
+	"github.com/receiptd/receiptd/source"
+	"github.com/receiptd/receiptd/verifier"
+)
+
+// A challenge receiptd made is exported as a proof file that verifies in
+// a separate process with nothing but the file; a flipped byte fails.
+func TestProofFileVerifiesInAnotherProcess(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	data := t.TempDir()
+	quiet := slog.New(slog.NewTextHandler(io.Discard, nil))
+	d, err := newDevnet(devnet.Config{Seed: 41, Domains: 1, ChallengePeriod: 10, TxPerBlock: 8, ForkProbability: -1, FastMode: true,
+		Logger: quiet, Faults: map[devnet.OperatorRef]devnet.FaultRates{{Domain: 0, Index: 0}: {devnet.FaultTraceEntry: 0.5}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := source.NewEmbedded(d)
+	if err := writeNetwork(data, d.Network()); err != nil {
+		t.Fatal(err)
+	}
+	idx, err := indexer.Open(filepath.Join(data, "index"), indexer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := verifier.NewIndexStore(idx)
+	pv, _ := proof.NewVerifier(blockFunc(store.ConsensusBlockByHash), proof.Config{})
+	net := d.Network()
+	f, err := verifier.New(context.Background(), verifier.Config{Logger: quiet, Challenge: verifier.ChallengeSubmit}, verifier.Deps{
+		Network: &net, Source: src, Index: store, StateDir: filepath.Join(data, "state"), Proofs: pv,
+		Metrics: metrics.NoopMetrics{}, Submitter: src,
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- f.Run(ctx) }()
+	var id string
+	for i := 0; i < 200 && id == ""; i++ {
+		if _, err := d.Step(context.Background()); err != nil {
+			t.Fatal(err)
+		}
+		time.Sleep(20 * time.Millisecond)
+		r, err := idx.Reader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err := r.Challenges(indexer.ChallengeQuery{Status: indexer.ChallengeAccepted, PageArgs: indexer.PageArgs{First: 1}})
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(page.Items) > 0 {
+			id = page.Items[0].ID.Hex()
+		}
+	}
+	cancel()
+	if err := <-done; err != nil {
+		t.Fatal(err)
+	}
+	f.Close()
+	idx.Close()
+	if id == "" {
+		t.Fatal("no challenge accepted")
+	}
+
+	bin := buildBinary(t)
+	file := filepath.Join(t.TempDir(), "proof.bin")
+	if out, err := exec.Command(bin, "proof", "export", "--data", data, "--id", id, "--out", file).CombinedOutput(); err != nil {
+		t.Fatalf("export: %v\n%s", err, out)
+	}
+	out, err := exec.Command(bin, "proof", "verify", file).CombinedOutput()
+	if err != nil || !strings.Contains(string(out), "valid: InvalidStateTransition") {
+		t.Fatalf("verify: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin, "proof", "show", file).CombinedOutput(); err != nil || !strings.Contains(string(out), "phase") {
+		t.Fatalf("show: %v\n%s", err, out)
+	}
+	b, _ := os.ReadFile(file)
+	for _, pos := range []int{9, len(b) / 3, len(b) / 2, len(b) - 5} {
+		bad := append([]byte(nil), b...)
+		bad[pos] ^= 0x01
+		flipped := filepath.Join(t.TempDir(), "flipped.bin")
+		os.WriteFile(flipped, bad, 0o644)
+		out, err := exec.Command(bin, "proof", "verify", flipped).CombinedOutput()
+		if err == nil {
+			t.Errorf("byte %d flipped: verify passed\n%s", pos, out)
+		} else if !strings.Contains(string(out), "receiptd:") {
+			t.Errorf("byte %d flipped: no reason given\n%s", pos, out)
+		}
+	}
+}
