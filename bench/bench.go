@@ -54,6 +54,8 @@ type Report struct {
 	LatencyP50         time.Duration
 	LatencyP99         time.Duration
 	LatencySamples     int
+	ProofP50, ProofP99 time.Duration
+	ProofSamples       int
 	BlockLatencyP50    time.Duration
 	BlockLatencyP99    time.Duration
 	PeakRSSBytes       uint64
@@ -187,6 +189,10 @@ func follow(ctx context.Context, cfg Config, chain, data string, onCommit func(*
 }
 
 func newFollower(ctx context.Context, cfg Config, src source.Source, data string, onCommit func(*verifier.BlockUpdate)) (*verifier.Follower, *indexer.Index, error) {
+	return newFollowerWith(ctx, cfg, src, data, verifier.Config{Logger: cfg.Logger, OnCommit: onCommit})
+}
+
+func newFollowerWith(ctx context.Context, cfg Config, src source.Source, data string, vcfg verifier.Config) (*verifier.Follower, *indexer.Index, error) {
 	net, err := src.Network(ctx)
 	if err != nil {
 		return nil, nil, err
@@ -201,8 +207,9 @@ func newFollower(ctx context.Context, cfg Config, src source.Source, data string
 		idx.Close()
 		return nil, nil, err
 	}
-	f, err := verifier.New(ctx, verifier.Config{Logger: cfg.Logger, OnCommit: onCommit}, verifier.Deps{
+	f, err := verifier.New(ctx, vcfg, verifier.Deps{
 		Network: net, Source: src, Index: store, StateDir: filepath.Join(data, "state"), Proofs: pv, Metrics: metrics.NoopMetrics{},
+		Submitter: src,
 	})
 	if err != nil {
 		idx.Close()
@@ -232,6 +239,7 @@ func (r *Report) print(w io.Writer) {
 	fmt.Fprintf(w, "  verified + indexed, 1 domain:  %.0f tx/s = %.2f of bare (target ≥ 0.70)\n", r.Domains1.TxPerSec, r.Domains1.TxPerSec/r.BareTxPerSec)
 	fmt.Fprintf(w, "  verified + indexed, 2 domains: %.0f tx/s = %.2f of one-domain bare (target ≥ 1.30), %d txs\n", r.Domains2.TxPerSec, r.Domains2.TxPerSec/r.BareTxPerSec, r.Domains2.Txs)
 	fmt.Fprintf(w, "  detection latency of bad receipts (caught up): p50 %v, p99 %v over %d\n", r.LatencyP50, r.LatencyP99, r.LatencySamples)
+	fmt.Fprintf(w, "  bad receipt's block arriving to its proof submitted: p50 %v, p99 %v over %d (target p99 < one block time)\n", r.ProofP50, r.ProofP99, r.ProofSamples)
 	fmt.Fprintf(w, "  block latency, arrival to commit: p50 %v, p99 %v\n", r.BlockLatencyP50, r.BlockLatencyP99)
 	fmt.Fprintf(w, "  peak RSS: %.0f MiB\n", float64(r.PeakRSSBytes)/(1<<20))
 }

@@ -11,6 +11,8 @@ import (
 	"golang.org/x/sync/errgroup"
 
 	"github.com/receiptd/receiptd/devnet"
+	"github.com/receiptd/receiptd/proof"
+	"github.com/receiptd/receiptd/protocol"
 	"github.com/receiptd/receiptd/source"
 	"github.com/receiptd/receiptd/verifier"
 )
@@ -20,7 +22,21 @@ import (
 // committing its verdicts; the figures for bad receipts are those of the
 // blocks carrying one.
 func latency(ctx context.Context, cfg Config, r *Report) error {
-	d, err := devnet.New(devnet.Config{Seed: cfg.Seed + 1, BlockTime: cfg.BlockTime, Logger: cfg.Logger, ForkProbability: -1})
+	// Every operator is a little faulty, so that bad receipts keep coming
+	// while the challenger gets their authors slashed one by one.
+	faults := map[devnet.OperatorRef]devnet.FaultRates{}
+	for dom := range 2 {
+		for i := range latencyOperators {
+			faults[devnet.OperatorRef{Domain: dom, Index: i}] = devnet.FaultRates{devnet.FaultGasUsed: 0.04, devnet.FaultTraceEntry: 0.04}
+		}
+	}
+	var d *devnet.Devnet
+	pv, err := proof.NewVerifier(blockFunc(func(h common.Hash) (*protocol.Block, error) { return d.BlockByHash(h) }), proof.Config{})
+	if err != nil {
+		return err
+	}
+	d, err = devnet.New(devnet.Config{Seed: cfg.Seed + 1, BlockTime: cfg.BlockTime, Logger: cfg.Logger, ForkProbability: -1,
+		OperatorsPerDomain: latencyOperators, Faults: faults, Verifier: pv})
 	if err != nil {
 		return err
 	}
@@ -29,6 +45,8 @@ func latency(ctx context.Context, cfg Config, r *Report) error {
 		arrived = map[common.Hash]time.Time{}
 		all     []time.Duration
 		bad     []time.Duration
+		badAt   = map[common.Hash]time.Time{} // bad receipt → arrival of the block carrying it
+		proofs  []time.Duration
 	)
 	events, _, cancelSub := d.Subscribe()
 	defer cancelSub()
@@ -42,16 +60,31 @@ func latency(ctx context.Context, cfg Config, r *Report) error {
 		}
 		lat := now.Sub(at)
 		all = append(all, lat)
+		counted := false
 		for _, c := range u.Receipts {
 			if !c.Verdict.Valid && !c.Verdict.DescendsFromBad {
-				bad = append(bad, lat)
-				break
+				if !counted {
+					bad = append(bad, lat)
+					counted = true
+				}
+				if _, seen := badAt[c.Hash]; !seen {
+					badAt[c.Hash] = at
+				}
 			}
+		}
+	}
+	onSubmitted := func(h common.Hash) {
+		now := time.Now()
+		mu.Lock()
+		defer mu.Unlock()
+		if at, ok := badAt[h]; ok {
+			proofs = append(proofs, now.Sub(at))
 		}
 	}
 	src := source.NewEmbedded(d)
 	defer src.Close()
-	f, idx, err := newFollower(ctx, cfg, src, filepath.Join(cfg.Dir, "live"), onCommit)
+	f, idx, err := newFollowerWith(ctx, cfg, src, filepath.Join(cfg.Dir, "live"), verifier.Config{Logger: cfg.Logger,
+		OnCommit: onCommit, OnProofSubmitted: onSubmitted, Challenge: verifier.ChallengeSubmit})
 	if err != nil {
 		return err
 	}
@@ -77,8 +110,12 @@ func latency(ctx context.Context, cfg Config, r *Report) error {
 	defer mu.Unlock()
 	r.BlockLatencyP50, r.BlockLatencyP99 = percentile(all, 50), percentile(all, 99)
 	r.LatencyP50, r.LatencyP99, r.LatencySamples = percentile(bad, 50), percentile(bad, 99), len(bad)
+	r.ProofP50, r.ProofP99, r.ProofSamples = percentile(proofs, 50), percentile(proofs, 99), len(proofs)
 	return nil
 }
+
+// latencyOperators per domain: enough that slashing some leaves producers.
+const latencyOperators = 8
 
 func percentile(xs []time.Duration, p int) time.Duration {
 	if len(xs) == 0 {

@@ -60,6 +60,7 @@ type challenger struct {
 	submit  Submitter
 	verify  protocol.ProofVerifier
 	log     *slog.Logger
+	onSent  func(bad common.Hash)
 	state   atomic.Pointer[protocol.State] // the follower's newest state
 	jobs    chan *challengeJob
 	results chan *challengeResult
@@ -140,6 +141,9 @@ func (c *challenger) handle(ctx context.Context, job *challengeJob) *challengeRe
 		return res
 	}
 	c.log.Info("fraud proof submitted", "domain", job.domain, "receipt", job.hash, "kind", p.Kind(), "proof", p.Hash())
+	if c.onSent != nil {
+		c.onSent(job.hash)
+	}
 	res.status = indexer.ChallengeSubmitted
 	return res
 }

@@ -1,11 +1,15 @@
 package verifier
 
 import (
+	"context"
 	"testing"
 	"time"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/receiptd/receiptd/devnet"
 	"github.com/receiptd/receiptd/indexer"
+	"github.com/receiptd/receiptd/proof"
 	"github.com/receiptd/receiptd/protocol"
 	"github.com/receiptd/receiptd/source"
 )
@@ -130,5 +134,51 @@ func TestChallengerDryRun(t *testing.T) {
 	}
 	if d.Stats().ProofsIncluded != 0 {
 		t.Fatal("a dry run submitted a proof")
+	}
+}
+
+type countingSubmitter struct{ calls int }
+
+func (s *countingSubmitter) SubmitFraudProof(context.Context, *protocol.FraudProof) error {
+	s.calls++
+	return nil
+}
+
+// A proof built for a receipt that was confirmed meanwhile is not
+// submitted.
+func TestChallengerDropsProofsOfSettledReceipts(t *testing.T) {
+	d := newDevnet(t, devnet.Config{Seed: 44, Domains: 1, ChallengePeriod: 3, TxPerBlock: 6, ForkProbability: -1,
+		Faults: map[devnet.OperatorRef]devnet.FaultRates{{Domain: 0, Index: 0}: {devnet.FaultGasUsed: 0.5}}})
+	h := newHarness(t, source.NewEmbedded(d))
+	var job *challengeJob
+	for i := 0; i < 80; i++ {
+		step(t, d)
+		h.sync()
+		ds, _ := h.f.tip.state.Domain(1)
+		if job == nil {
+			v := h.f.tip.views[1]
+			if oldest, ok := proof.OldestBad(ds.Tree.Pending(), func(n uint64) (common.Hash, bool) {
+				if r := v.Honest[n]; r != nil {
+					return r.Hash(), true
+				}
+				return common.Hash{}, false
+			}); ok {
+				job = h.f.challengeJob(1, v, oldest.Receipt)
+			}
+			continue
+		}
+		if st, _, ok := ds.Tree.Status(job.hash); !ok || st != protocol.ReceiptPending {
+			break
+		}
+	}
+	if job == nil {
+		t.Fatal("no bad receipt to prove")
+	}
+	sub := &countingSubmitter{}
+	c := &challenger{mode: ChallengeSubmit, submit: sub, verify: h.f.proofs, log: quiet()}
+	c.state.Store(h.f.tip.state)
+	res := c.handle(context.Background(), job)
+	if res.proof == nil || res.status != indexer.ChallengeStale || sub.calls != 0 {
+		t.Fatalf("proof %v, status %s, %d submissions: want built, stale, none (%s)", res.proof != nil, res.status, sub.calls, res.reason)
 	}
 }

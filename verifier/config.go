@@ -2,7 +2,9 @@ package verifier
 
 import (
 	"errors"
+
 	"fmt"
+	"github.com/ethereum/go-ethereum/common"
 	"log/slog"
 	"runtime"
 	"time"
@@ -44,6 +46,9 @@ type Config struct {
 	// block's records are committed (live subscriptions, benchmarks). It
 	// must not block for long and must not modify the update.
 	OnCommit func(u *BlockUpdate)
+	// OnProofSubmitted, when set, is called on the challenger's goroutine
+	// after a proof against receipt bad was handed to the chain.
+	OnProofSubmitted func(bad common.Hash)
 	// OnRollback, when set, is called after a rollback to block ancestor.
 	OnRollback func(ancestor uint64, depth int)
 }

@@ -108,6 +108,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Follower, error) {
 			return nil, errors.New("verifier: challenger needs a submitter")
 		}
 		f.challenger = newChallenger(cfg.Challenge, deps.Submitter, deps.Proofs, cfg.Logger)
+		f.challenger.onSent = cfg.OnProofSubmitted
 	}
 	ok = true
 	return f, nil
