@@ -63,6 +63,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	workers := fs.Int("workers", 0, "goroutines for sender recovery and signature checks (default: one per CPU)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for performance work)")
+	fs.String("config", "", "config file of name = value lines (flags win over RECEIPTD_* environment variables, which win over the file)")
 	shape := devnetFlags(fs, true)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: receiptd run [flags]")
@@ -70,7 +71,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		fmt.Fprintln(stderr, "With no --source it runs an embedded devnet (shaped by the devnet flags below) and follows it.")
 		fs.PrintDefaults()
 	}
-	if err := fs.Parse(args); err != nil {
+	if err := parseFlags(fs, args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
 		}
@@ -92,6 +93,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		defer stop()
 	}
 	m := metrics.New()
+	if err := os.MkdirAll(*data, 0o755); err != nil {
+		return fmt.Errorf("run: data directory: %w", err)
+	}
+	unlock, err := lockDataDir(*data)
+	if err != nil {
+		return &exitError{code: 1, err: fmt.Errorf("run: %w", err)}
+	}
+	defer unlock()
 
 	g, gctx := errgroup.WithContext(ctx)
 	src, dev, err := openSource(gctx, sources, shape, logger, m)
@@ -105,9 +114,6 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	net, err := src.Network(gctx)
 	if err != nil {
 		return fmt.Errorf("run: network of the source: %w", err)
-	}
-	if err := os.MkdirAll(*data, 0o755); err != nil {
-		return fmt.Errorf("run: data directory: %w", err)
 	}
 	if err := writeNetwork(*data, *net); err != nil {
 		return fmt.Errorf("run: %w", err)

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"flag"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -133,4 +134,70 @@ func progressOf(t *testing.T, data string) (uint64, bool) {
 		t.Fatal(err)
 	}
 	return p.Number, ok
+}
+
+// A second receiptd on the same data directory fails at once with a clear
+// message, and the first keeps running.
+func TestSecondRunOnTheSameDataDirFails(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds the binary")
+	}
+	bin := buildBinary(t)
+	data := t.TempDir()
+	first := exec.Command(bin, "run", "--data", data, "--http", "", "--fast", "--progress", "0")
+	if err := first.Start(); err != nil {
+		t.Fatal(err)
+	}
+	defer func() { first.Process.Signal(syscall.SIGINT); first.Wait() }()
+	for i := 0; i < 100; i++ {
+		if b, _ := os.ReadFile(filepath.Join(data, "LOCK")); len(b) > 0 {
+			break
+		}
+		time.Sleep(50 * time.Millisecond)
+	}
+	start := time.Now()
+	out, err := exec.Command(bin, "run", "--data", data, "--http", "", "--fast").CombinedOutput()
+	if err == nil {
+		t.Fatal("second run on the same data directory succeeded")
+	}
+	if !strings.Contains(string(out), "is in use by another receiptd") {
+		t.Fatalf("unclear message:\n%s", out)
+	}
+	if d := time.Since(start); d > 5*time.Second {
+		t.Fatalf("second run took %v to fail", d)
+	}
+	if first.ProcessState != nil {
+		t.Fatal("the first run stopped")
+	}
+}
+
+// Settings come from the command line, then RECEIPTD_* variables, then the
+// config file, then the defaults.
+func TestConfigPrecedence(t *testing.T) {
+	dir := t.TempDir()
+	file := filepath.Join(dir, "receiptd.conf")
+	os.WriteFile(file, []byte("# receiptd settings\nhttp = 127.0.0.1:1111\nlog-level = warn\nworkers = 3\n"), 0o644)
+	t.Setenv("RECEIPTD_HTTP", "127.0.0.1:2222")
+	t.Setenv("RECEIPTD_WORKERS", "5")
+	fs := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs.String("config", "", "")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "")
+	level := fs.String("log-level", "info", "")
+	workers := fs.Int("workers", 0, "")
+	data := fs.String("data", "default", "")
+	if err := parseFlags(fs, []string{"--config", file, "--workers", "7"}); err != nil {
+		t.Fatal(err)
+	}
+	if *httpAddr != "127.0.0.1:2222" || *level != "warn" || *workers != 7 || *data != "default" {
+		t.Fatalf("http %s level %s workers %d data %s", *httpAddr, *level, *workers, *data)
+	}
+	os.WriteFile(file, []byte("bogus = 1\nworkers = many\n"), 0o644)
+	fs2 := flag.NewFlagSet("t", flag.ContinueOnError)
+	fs2.String("config", "", "")
+	fs2.Int("workers", 0, "")
+	t.Setenv("RECEIPTD_WORKERS", "x")
+	err := parseFlags(fs2, []string{"--config", file})
+	if err == nil || !strings.Contains(err.Error(), `unknown setting "bogus"`) || !strings.Contains(err.Error(), ":2: workers") || !strings.Contains(err.Error(), "RECEIPTD_WORKERS") {
+		t.Fatalf("want every problem reported at once, got %v", err)
+	}
 }
