@@ -5,7 +5,7 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 1x
 export CGO_ENABLED = 1
 
-.PHONY: build test deps vet fuzz bench lint clean
+.PHONY: build test deps vet fuzz bench lint clean docker
 
 build:
 	$(GO) build -o bin/receiptd ./cmd/receiptd
@@ -15,6 +15,7 @@ deps:
 
 test: deps
 	$(GO) vet ./...
+	promtool check rules deploy/alerts.yml
 	$(GO) test ./...
 
 vet:
@@ -30,6 +31,9 @@ bench: deps
 
 lint: vet
 	test -z "$$(gofmt -l $$(git ls-files '*.go'))" || (gofmt -l $$(git ls-files '*.go'); exit 1)
+
+docker:
+	docker build -t receiptd .
 
 clean:
 	rm -rf bin

@@ -188,7 +188,7 @@ func TestVerdictsMatchInjectedFaults(t *testing.T) {
 // The index after following a chain with reorgs equals the index of a run
 // that only ever saw the winning fork.
 func TestReorgsLeaveTheIndexOfTheWinningFork(t *testing.T) {
-	d := newDevnet(t, devnet.Config{Seed: 4, ChallengePeriod: 6, MaxReorgDepth: 3, TxPerBlock: 8, ForkProbability: 0.35})
+	d := newDevnet(t, devnet.Config{Seed: 4, ChallengePeriod: 6, MaxReorgDepth: 6, TxPerBlock: 8, ForkProbability: 0.35})
 	live := newHarness(t, source.NewEmbedded(d))
 	for range 50 {
 		step(t, d)
