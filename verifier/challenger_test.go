@@ -110,19 +110,20 @@ func TestChallengerDryRun(t *testing.T) {
 	d := newDevnet(t, devnet.Config{Seed: 43, Domains: 1, ChallengePeriod: 10, TxPerBlock: 8, ForkProbability: -1,
 		Faults: map[devnet.OperatorRef]devnet.FaultRates{{Domain: 0, Index: 0}: {devnet.FaultGasUsed: 0.5}}})
 	h := newHarnessWith(t, source.NewEmbedded(d), Config{Logger: quiet(), Workers: 1, Challenge: ChallengeDryRun})
-	for range 30 {
+	var page *indexer.Page[*indexer.ChallengeRecord]
+	for i := 0; i < 150 && (page == nil || len(page.Items) == 0); i++ {
 		step(t, d)
 		h.sync()
 		time.Sleep(5 * time.Millisecond)
-	}
-	r, err := h.idx.Reader()
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer r.Close()
-	page, err := r.Challenges(indexer.ChallengeQuery{Status: indexer.ChallengeDetected, PageArgs: indexer.PageArgs{First: 10}})
-	if err != nil {
-		t.Fatal(err)
+		r, err := h.idx.Reader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		page, err = r.Challenges(indexer.ChallengeQuery{Status: indexer.ChallengeDetected, PageArgs: indexer.PageArgs{First: 10}})
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
 	}
 	if len(page.Items) == 0 {
 		t.Fatal("no proof built in a dry run")

@@ -42,9 +42,10 @@ type Config struct {
 	// Challenge says whether bad receipts are proved (and submitted).
 	// Default ChallengeOff.
 	Challenge ChallengeMode
-	// OnCommit, when set, is called on the follower's goroutine after each
-	// block's records are committed (live subscriptions, benchmarks). It
-	// must not block for long and must not modify the update.
+	// OnCommit, when set, is called after each block's records are
+	// committed, in block order, on the goroutine that writes the index
+	// (live subscriptions, benchmarks). It must not block for long and must
+	// not modify the update.
 	OnCommit func(u *BlockUpdate)
 	// OnProofSubmitted, when set, is called on the challenger's goroutine
 	// after a proof against receipt bad was handed to the chain.

@@ -49,6 +49,7 @@ type Follower struct {
 
 	tip        *snapshot
 	ring       []*snapshot // recent snapshots, oldest first, tip last
+	commits    *committer  // during syncOnce: the index writer
 	status     statusBox
 	latest     atomic.Pointer[protocol.State]
 	challenger *challenger // nil when ChallengeOff
@@ -69,26 +70,14 @@ func (f *Follower) processBlock(ctx context.Context, pb *preparedBlock) error {
 	}
 	f.onChainChallenges(u)
 	f.collectChallenges(u)
-	commitStart := time.Now()
-	if err := f.idx.Commit(ctx, u); err != nil {
-		return fmt.Errorf("verifier: commit block %d: %w", u.Number, err)
+	if err := f.commits.send(ctx, commitItem{u: u, snap: snap, txs: txs, start: start}); err != nil {
+		return err
 	}
-	f.metrics.RecordStage("commit", time.Since(commitStart))
 	f.push(snap)
-	if f.cfg.OnCommit != nil {
-		f.cfg.OnCommit(u)
-	}
-	f.queueChallenges()
 	if err := f.releaseStates(); err != nil {
 		return err
 	}
-	f.recordChain(u)
-	f.metrics.RecordBlockProcessed(txs)
-	f.metrics.RecordConsensusHead(u.Number)
-	f.metrics.RecordStage("block", time.Since(start))
-	for _, h := range u.ConfirmedBad {
-		f.cfg.Logger.Error("bad receipt confirmed", "block", u.Number, "receipt", h)
-	}
+	f.queueChallenges()
 	return nil
 }
 
@@ -245,7 +234,6 @@ func domainUpdate(id protocol.DomainID, ex *executed) DomainUpdate {
 func (f *Follower) push(s *snapshot) {
 	f.tip = s
 	f.latest.Store(s.state)
-	f.status.update(func(st *Status) { st.Tip, st.Updated = s.number, time.Now() })
 	f.ring = append(f.ring, s)
 	if over := len(f.ring) - f.cfg.ReorgWindow; over > 0 {
 		f.ring = append([]*snapshot(nil), f.ring[over:]...)
@@ -270,14 +258,14 @@ func (f *Follower) releaseStates() error {
 // recordChain records slashes and, per domain, how old the oldest pending
 // bad receipt is against the challenge period: the alert that matters
 // most, a bad receipt about to be confirmed.
-func (f *Follower) recordChain(u *BlockUpdate) {
+func (f *Follower) recordChain(u *BlockUpdate, snap *snapshot) {
 	for _, ev := range u.Events {
 		if ev.Kind == protocol.EventOperatorSlashed {
 			f.metrics.RecordOperatorSlashed(uint32(ev.Domain))
 		}
 	}
-	for id, v := range f.tip.views {
-		ds, _ := f.tip.state.Domain(id)
+	for id, v := range snap.views {
+		ds, _ := snap.state.Domain(id)
 		var age uint64
 		for h, own := range v.Bad {
 			if st, n, ok := ds.Tree.Status(h); own && ok && st == protocol.ReceiptPending {

@@ -103,6 +103,7 @@ func (f *Follower) syncOnce(ctx context.Context) error {
 	}
 	fctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	f.commits = f.startCommitter(ctx)
 	blocks := make(chan *preparedBlock, f.cfg.Lookahead)
 	var g errgroup.Group
 	g.Go(func() error {
@@ -138,7 +139,11 @@ func (f *Follower) syncOnce(ctx context.Context) error {
 	for pb := range blocks {
 		if pb.block.Header.ParentHash != f.tip.hash || pb.block.Header.Number != f.tip.number+1 {
 			cancel()
-			procErr = f.handleReorg(ctx)
+			// The index must hold every verified block before it rolls back.
+			if procErr = f.commits.finish(); procErr == nil {
+				f.commits = f.startCommitter(ctx)
+				procErr = f.handleReorg(ctx)
+			}
 			break
 		}
 		if procErr = f.processBlock(ctx, pb); procErr != nil {
@@ -152,6 +157,10 @@ func (f *Follower) syncOnce(ctx context.Context) error {
 	if err := g.Wait(); err != nil && procErr == nil {
 		procErr = err
 	}
+	if err := f.commits.finish(); err != nil && procErr == nil {
+		procErr = err
+	}
+	f.commits = nil
 	return procErr
 }
 
