@@ -130,25 +130,35 @@ func measure(ctx context.Context, cfg Config, domains, blocks int, out io.Writer
 		chains = append(chains, c)
 		txs += c.txs
 	}
+	// Best of three, alternating the follower and bare go-ethereum, so that
+	// a burst of load on a shared machine does not decide the ratio.
 	t := Throughput{Blocks: blocks, Txs: txs}
-	var err error
-	if t.Elapsed, err = follow(ctx, cfg, filepath.Join(dir, devnet.ChainFileName), filepath.Join(dir, "data"), nil); err != nil {
-		return t, err
-	}
-	t.TxPerSec = float64(txs) / t.Elapsed.Seconds()
-	var bare time.Duration
-	for _, c := range chains {
-		d, err := bareExecute(ctx, c)
+	for round := range rounds {
+		elapsed, err := follow(ctx, cfg, filepath.Join(dir, devnet.ChainFileName), filepath.Join(dir, fmt.Sprintf("data-%d", round)), nil)
 		if err != nil {
 			return t, err
 		}
-		bare += d
+		if t.Elapsed == 0 || elapsed < t.Elapsed {
+			t.Elapsed = elapsed
+		}
+		var bare time.Duration
+		for _, c := range chains {
+			d, err := bareExecute(ctx, c)
+			if err != nil {
+				return t, err
+			}
+			bare += d
+		}
+		t.BareTxPerS = max(t.BareTxPerS, float64(txs)/bare.Seconds())
 	}
-	t.BareTxPerS = float64(txs) / bare.Seconds()
-	fmt.Fprintf(out, "  %d domain(s): %d txs, verified in %v (%.0f tx/s); bare %.0f tx/s\n",
-		domains, txs, t.Elapsed.Round(time.Millisecond), t.TxPerSec, t.BareTxPerS)
+	t.TxPerSec = float64(txs) / t.Elapsed.Seconds()
+	fmt.Fprintf(out, "  %d domain(s): %d txs, verified in %v (%.0f tx/s); bare %.0f tx/s (best of %d)\n",
+		domains, txs, t.Elapsed.Round(time.Millisecond), t.TxPerSec, t.BareTxPerS, rounds)
 	return t, nil
 }
+
+// rounds is how many times each throughput is measured; the best counts.
+const rounds = 3
 
 type blockFunc func(common.Hash) (*protocol.Block, error)
 
