@@ -45,6 +45,10 @@ type Config struct {
 	Faults map[OperatorRef]FaultRates
 	// NoFaults switches every fault off, whatever Faults says.
 	NoFaults bool
+	// KeepHistory keeps every honest domain block in memory, for
+	// DomainChain and exports. Without it a long-running devnet keeps only
+	// the blocks that are not final yet (bounded memory).
+	KeepHistory bool
 	// Verifier checks fraud proofs submitted to the devnet. Nil rejects
 	// every proof with ErrNoVerifier.
 	Verifier protocol.ProofVerifier

@@ -220,6 +220,7 @@ func (d *Devnet) gc() error {
 			delete(d.nodes, h)
 		}
 	}
+	d.trimHistory(final.number())
 	for id, rt := range d.domains {
 		live := map[common.Hash]bool{}
 		for _, n := range d.nodes {
@@ -235,6 +236,28 @@ func (d *Devnet) gc() error {
 		}
 	}
 	return nil
+}
+
+// trimHistory drops what final canonical blocks below number no longer
+// need: their consensus state and domain views, and (without KeepHistory)
+// their domain blocks. Blocks themselves stay, for BlockByNumber.
+func (d *Devnet) trimHistory(number uint64) {
+	d.mu.Lock()
+	defer d.mu.Unlock()
+	for i := int(number) - 1; i >= 0 && i < len(d.mu.canonical); i-- {
+		n := d.mu.canonical[i]
+		if n.state == nil {
+			return // trimmed by an earlier call, and everything below it
+		}
+		n.state = nil
+		kept := map[protocol.DomainID]*domainFork{}
+		for id, f := range n.domains {
+			if d.cfg.KeepHistory && f.derived != nil {
+				kept[id] = &domainFork{derived: f.derived}
+			}
+		}
+		n.domains = kept
+	}
 }
 
 // Run produces a slot every BlockTime (back to back in fast mode) until
@@ -349,7 +372,8 @@ func (d *Devnet) BlockByHash(h common.Hash) (*protocol.Block, error) {
 }
 
 // DomainChain returns the honest domain blocks the canonical chain derived
-// for a domain, oldest first (genesis excluded).
+// for a domain, oldest first (genesis excluded). Without Config.KeepHistory
+// only the blocks that are not final yet remain.
 func (d *Devnet) DomainChain(id protocol.DomainID) []*types.Block {
 	d.mu.RLock()
 	defer d.mu.RUnlock()

@@ -24,6 +24,7 @@ func run(t testing.TB, cfg Config, steps int) *Devnet {
 	if cfg.Logger == nil {
 		cfg.Logger = quiet()
 	}
+	cfg.KeepHistory = true
 	d, err := New(cfg)
 	if err != nil {
 		t.Fatal(err)
@@ -190,8 +191,8 @@ func (d *Devnet) honestAt(n uint64) *protocol.ExecutionReceipt {
 	d.mu.RLock()
 	defer d.mu.RUnlock()
 	for i := len(d.mu.canonical) - 1; i >= 0; i-- {
-		if r := d.mu.canonical[i].domains[1].honest[n]; r != nil {
-			return r
+		if f := d.mu.canonical[i].domains[1]; f != nil && f.honest[n] != nil {
+			return f.honest[n]
 		}
 	}
 	return nil

@@ -69,7 +69,7 @@ func Export(ctx context.Context, cfg Config, blocks int, dir string) (*ExportSum
 	if blocks < 1 {
 		return nil, fmt.Errorf("devnet: export: %d blocks, want at least 1", blocks)
 	}
-	cfg.FastMode = true
+	cfg.FastMode, cfg.KeepHistory = true, true
 	d, err := New(cfg)
 	if err != nil {
 		return nil, err

@@ -23,7 +23,7 @@ import (
 // exportConfig has forks and faulty operators: the honest chain is what
 // must export.
 func exportConfig() Config {
-	return Config{FastMode: true, Seed: 31, Domains: 2, OperatorsPerDomain: 2, TxPerBlock: 20, ForkProbability: 0.3, Logger: silent}
+	return Config{FastMode: true, KeepHistory: true, Seed: 31, Domains: 2, OperatorsPerDomain: 2, TxPerBlock: 20, ForkProbability: 0.3, Logger: silent}
 }
 
 // TestExportImportsIntoGeth imports each exported domain chain into
