@@ -10,14 +10,25 @@ import (
 // node is one consensus block the devnet made, on any fork, with the
 // consensus state after it and its view of every domain.
 type node struct {
-	block   *protocol.Block
+	num     uint64
+	block   *protocol.Block // nil once trimmed: raw holds it
+	raw     []byte
 	hash    common.Hash
 	state   *protocol.State
 	parent  *node
 	domains map[protocol.DomainID]*domainFork
 }
 
-func (n *node) number() uint64 { return n.block.Header.Number }
+func (n *node) number() uint64 { return n.num }
+
+// getBlock returns the block, decoding it if history trimming stored it
+// encoded.
+func (n *node) getBlock() (*protocol.Block, error) {
+	if n.block != nil {
+		return n.block, nil
+	}
+	return protocol.DecodeBlock(n.raw)
+}
 
 // domainFork is a domain as one fork sees it: the newest domain block
 // derived on the fork and the honest receipts of its pending blocks.

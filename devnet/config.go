@@ -45,6 +45,12 @@ type Config struct {
 	Faults map[OperatorRef]FaultRates
 	// NoFaults switches every fault off, whatever Faults says.
 	NoFaults bool
+	// StateDir, when set, holds the domains' state on disk (pebble, one
+	// directory per domain, wiped at start: the chain is regenerated from
+	// the seed), flushed every 32 final domain blocks, so that memory stays
+	// bounded as the state grows. Empty keeps the state in memory (tests,
+	// exports).
+	StateDir string
 	// KeepHistory keeps every honest domain block in memory, for
 	// DomainChain and exports. Without it a long-running devnet keeps only
 	// the blocks that are not final yet (bounded memory).

@@ -10,6 +10,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/rlp"
 
 	"github.com/receiptd/receiptd/protocol"
 )
@@ -100,13 +101,14 @@ func New(cfg Config) (*Devnet, error) {
 	}
 	d.mu.proofLog = map[common.Hash]ProofStatus{}
 	root := &node{
+		num:     0,
 		block:   &protocol.Block{Header: genesisState.Header},
 		hash:    genesisState.Hash,
 		state:   genesisState,
 		domains: map[protocol.DomainID]*domainFork{},
 	}
 	for di, dc := range net.Spec.Domains {
-		rt, gblock, err := newDomainRuntime(dc.ID, net.Geneses[dc.ID], newMempool(net.generators[dc.ID]))
+		rt, gblock, err := newDomainRuntime(dc.ID, net.Geneses[dc.ID], newMempool(net.generators[dc.ID]), cfg.StateDir)
 		if err != nil {
 			return nil, fmt.Errorf("devnet: domain %d: %w", dc.ID, err)
 		}
@@ -234,13 +236,18 @@ func (d *Devnet) gc() error {
 		if err := rt.release(live); err != nil {
 			return err
 		}
+		if err := rt.flushFinal(final.domains[id].head, d.cfg.StateDir != ""); err != nil {
+			return err
+		}
 	}
 	return nil
 }
 
 // trimHistory drops what final canonical blocks below number no longer
 // need: their consensus state and domain views, and (without KeepHistory)
-// their domain blocks. Blocks themselves stay, for BlockByNumber.
+// their domain blocks. Blocks stay, encoded, for BlockByNumber: the devnet
+// keeps its whole chain in memory, as a development network may; about
+// 15 KB a block at the default workload.
 func (d *Devnet) trimHistory(number uint64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
@@ -250,6 +257,11 @@ func (d *Devnet) trimHistory(number uint64) {
 			return // trimmed by an earlier call, and everything below it
 		}
 		n.state = nil
+		// A final block is read rarely (followers catching up): keep it
+		// encoded, a fraction of its decoded size.
+		if raw, err := rlp.EncodeToBytes(n.block); err == nil {
+			n.raw, n.block = raw, nil
+		}
 		kept := map[protocol.DomainID]*domainFork{}
 		for id, f := range n.domains {
 			if d.cfg.KeepHistory && f.derived != nil {
@@ -287,6 +299,16 @@ func (d *Devnet) Run(ctx context.Context) error {
 			return err
 		}
 	}
+}
+
+// Close releases the domain state databases. Call it once the devnet is
+// no longer driven.
+func (d *Devnet) Close() error {
+	var errs []error
+	for _, rt := range d.domains {
+		errs = append(errs, rt.close())
+	}
+	return errors.Join(errs...)
 }
 
 func (d *Devnet) stop() {
@@ -352,7 +374,7 @@ func (d *Devnet) BlockByNumber(n uint64) (*protocol.Block, error) {
 	if n >= uint64(len(d.mu.canonical)) {
 		return nil, fmt.Errorf("%w: %d (head %d)", errNoCanonicalNode, n, d.mu.head.number())
 	}
-	return d.mu.canonical[n].block, nil
+	return d.mu.canonical[n].getBlock()
 }
 
 // BlockByHash returns a block by hash: canonical, or a recent fork block.
@@ -365,7 +387,7 @@ func (d *Devnet) BlockByHash(h common.Hash) (*protocol.Block, error) {
 	// Older canonical blocks are only in the canonical index.
 	for i := len(d.mu.canonical) - 1; i >= 0; i-- {
 		if d.mu.canonical[i].hash == h {
-			return d.mu.canonical[i].block, nil
+			return d.mu.canonical[i].getBlock()
 		}
 	}
 	return nil, fmt.Errorf("%w: %s", ErrUnknownBlock, h)

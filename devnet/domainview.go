@@ -3,12 +3,15 @@ package devnet
 import (
 	"context"
 	"fmt"
+	"os"
+	"path/filepath"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/core/vm"
+	"github.com/ethereum/go-ethereum/ethdb"
 
 	"github.com/receiptd/receiptd/domain"
 	"github.com/receiptd/receiptd/protocol"
@@ -27,15 +30,28 @@ type domainRuntime struct {
 	headers  map[common.Hash]*types.Header
 	pool     *mempool
 	roots    map[common.Hash]int // committed roots and their references
+	db       ethdb.Database
+	flushed  uint64 // newest domain block whose state was flushed
 }
 
-func newDomainRuntime(id protocol.DomainID, genesis *core.Genesis, pool *mempool) (*domainRuntime, *types.Block, error) {
+func newDomainRuntime(id protocol.DomainID, genesis *core.Genesis, pool *mempool, stateDir string) (*domainRuntime, *types.Block, error) {
 	exec, err := domain.NewExecutor(genesis.Config, vm.Config{})
 	if err != nil {
 		return nil, nil, err
 	}
-	store, block, err := domain.OpenStateStore(rawdb.NewMemoryDatabase(), genesis)
+	db := rawdb.NewMemoryDatabase()
+	if stateDir != "" {
+		dir := filepath.Join(stateDir, fmt.Sprintf("domain-%d", id))
+		if err := os.RemoveAll(dir); err != nil {
+			return nil, nil, err
+		}
+		if db, err = domain.OpenPebble(dir); err != nil {
+			return nil, nil, err
+		}
+	}
+	store, block, err := domain.OpenStateStore(db, genesis)
 	if err != nil {
+		db.Close()
 		return nil, nil, err
 	}
 	r := &domainRuntime{
@@ -44,6 +60,7 @@ func newDomainRuntime(id protocol.DomainID, genesis *core.Genesis, pool *mempool
 		headers: map[common.Hash]*types.Header{block.Hash(): block.Header()},
 		pool:    pool,
 		roots:   map[common.Hash]int{},
+		db:      db,
 	}
 	return r, block, nil
 }
@@ -116,6 +133,32 @@ func (r *domainRuntime) release(live map[common.Hash]bool) error {
 		delete(r.roots, root)
 	}
 	return nil
+}
+
+// flushFinal writes the state of a final domain block to disk every 32
+// blocks, when the devnet keeps its state on disk, and forgets headers
+// BLOCKHASH can no longer read.
+func (r *domainRuntime) flushFinal(head *types.Header, onDisk bool) error {
+	n := head.Number.Uint64()
+	if onDisk && n >= r.flushed+32 {
+		if err := r.store.Flush(head.Root); err != nil {
+			return err
+		}
+		r.flushed = n
+	}
+	for h, hdr := range r.headers {
+		if hdr.Number.Uint64()+300 < n {
+			delete(r.headers, h)
+		}
+	}
+	return nil
+}
+
+func (r *domainRuntime) close() error {
+	if err := r.store.Close(); err != nil {
+		return err
+	}
+	return r.db.Close()
 }
 
 // nonceReader returns the nonces of the state at root.

@@ -19,14 +19,21 @@ type mempool struct {
 	signer   types.Signer
 	bySender map[common.Address][]*types.Transaction
 	senders  []common.Address // sorted, for a deterministic walk
+	count    int
 }
 
 func newMempool(gen *workload.Generator) *mempool {
 	return &mempool{gen: gen, signer: gen.Signer(), bySender: map[common.Address][]*types.Transaction{}}
 }
 
-// fill adds n fresh transactions priced for baseFee.
+// maxPool caps a domain's mempool: the workload stops producing while the
+// pool is full (a real pool would refuse them), so a domain whose bundles
+// stall, say behind a faulty operator's receipt, does not grow memory.
+const maxPool = 4096
+
+// fill adds up to n fresh transactions priced for baseFee.
 func (m *mempool) fill(n int, baseFee *big.Int) {
+	n = min(n, maxPool-m.size())
 	for range n {
 		tx, from := m.gen.NextWithSender(baseFee)
 		if _, ok := m.bySender[from]; !ok {
@@ -34,6 +41,7 @@ func (m *mempool) fill(n int, baseFee *big.Int) {
 			m.senders = slices.Insert(m.senders, i, from)
 		}
 		m.bySender[from] = append(m.bySender[from], tx)
+		m.count++
 	}
 }
 
@@ -48,17 +56,12 @@ func (m *mempool) prune(nonceAt func(common.Address) uint64) {
 			i++
 		}
 		m.bySender[from] = txs[i:]
+		m.count -= i
 	}
 }
 
 // size is the number of pooled transactions.
-func (m *mempool) size() int {
-	n := 0
-	for _, txs := range m.bySender {
-		n += len(txs)
-	}
-	return n
-}
+func (m *mempool) size() int { return m.count }
 
 // selection picks transactions for the bundles of one consensus block: it
 // walks the senders from a rotating start, takes each sender's txs in nonce

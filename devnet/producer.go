@@ -62,7 +62,7 @@ func (d *Devnet) produce(ctx context.Context, parent *node, slot uint64, rng *ra
 		}
 	}
 	state, block, events := b.Finish()
-	n := &node{block: block, hash: block.Hash(), state: state, parent: parent, domains: map[protocol.DomainID]*domainFork{}}
+	n := &node{num: block.Header.Number, block: block, hash: block.Hash(), state: state, parent: parent, domains: map[protocol.DomainID]*domainFork{}}
 	derives := map[protocol.DomainID]bool{}
 	for _, ev := range events {
 		switch ev.Kind {

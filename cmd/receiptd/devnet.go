@@ -8,6 +8,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"os"
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -27,6 +28,7 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	fs := flag.NewFlagSet("devnet", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	listen := fs.String("listen", devnet.DefaultListen, "address to serve JSON-RPC on, HTTP and WebSocket (port 0 picks a free one)")
+	stateDir := fs.String("state-dir", "", "directory for the domains' state (wiped at start; default: a temporary directory removed on exit)")
 	shape := devnetFlags(fs, true)
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: receiptd devnet [flags]")
@@ -46,10 +48,20 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg := shape.config()
 	cfg.Logger = logger
+	if *stateDir == "" {
+		tmp, err := os.MkdirTemp("", "receiptd-devnet-")
+		if err != nil {
+			return err
+		}
+		defer os.RemoveAll(tmp)
+		*stateDir = tmp
+	}
+	cfg.StateDir = *stateDir
 	d, err := newDevnet(cfg)
 	if err != nil {
 		return usageError("%v", err)
 	}
+	defer d.Close()
 	node, err := devnet.NewNode(d, devnet.NodeConfig{Listen: *listen, Produce: true, Logger: logger})
 	if err != nil {
 		return err

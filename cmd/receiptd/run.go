@@ -103,11 +103,14 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer unlock()
 
 	g, gctx := errgroup.WithContext(ctx)
-	src, dev, err := openSource(gctx, sources, shape, logger, m)
+	src, dev, err := openSource(gctx, sources, shape, filepath.Join(*data, "devnet-state"), logger, m)
 	if err != nil {
 		return err
 	}
 	defer src.Close()
+	if dev != nil {
+		defer dev.Close()
+	}
 	if dev != nil {
 		g.Go(func() error { return dev.Run(gctx) })
 	}
@@ -246,11 +249,12 @@ func commitEvent(u *verifier.BlockUpdate) graphql.Event {
 }
 
 // openSource opens what --source names, or an embedded devnet.
-func openSource(ctx context.Context, sources []string, shape *shapeFlags, logger *slog.Logger, m *metrics.Metrics) (source.Source, *devnet.Devnet, error) {
+func openSource(ctx context.Context, sources []string, shape *shapeFlags, devnetState string, logger *slog.Logger, m *metrics.Metrics) (source.Source, *devnet.Devnet, error) {
 	switch {
 	case len(sources) == 0:
 		cfg := shape.config()
 		cfg.Logger = logger.With("component", "devnet")
+		cfg.StateDir = devnetState
 		d, err := newDevnet(cfg)
 		if err != nil {
 			return nil, nil, usageError("run: %v", err)
