@@ -1,0 +1,191 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"fmt"
+	"net"
+	"net/http"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"regexp"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+)
+
+// The README's first command and its tour, run as written (with the
+// binary for `go run ./cmd/receiptd`, a temporary data directory and a
+// free port), deliver what the README promises: a verifying receiptd with
+// metrics, readiness and GraphQL; a challenger whose proofs are accepted;
+// a proof file that verifies offline.
+func TestReadmeQuickStart(t *testing.T) {
+	if testing.Short() {
+		t.Skip("builds and runs the binary")
+	}
+	readme, err := os.ReadFile("../../README.md")
+	if err != nil {
+		t.Fatal(err)
+	}
+	first := regexp.MustCompile("(?s)```sh\n(.*?)\n(.*?)\n```").FindSubmatch(readme)
+	if first == nil {
+		t.Fatal("README does not start with a sh block")
+	}
+	runLine, testLine := string(first[1]), string(first[2])
+	if !strings.HasPrefix(runLine, "go run ./cmd/receiptd run ") || testLine != "make test" {
+		t.Fatalf("README's first commands changed: %q, %q", runLine, testLine)
+	}
+	bin := buildBinary(t)
+	args := strings.Fields(strings.TrimPrefix(runLine, "go run ./cmd/receiptd "))
+	data := t.TempDir()
+	for i, a := range args {
+		if a == "--data" {
+			args[i+1] = data
+		}
+	}
+	addr := freeAddr(t)
+	run := start(t, bin, append(args, "--http", addr)...)
+	waitFor(t, 90*time.Second, "ready", func() bool { return get(addr+"/readyz") == 200 })
+	if body := getBody(t, addr+"/metrics"); !strings.Contains(body, "receiptd_receipts_total") {
+		t.Fatal("metrics lack receiptd_receipts_total")
+	}
+	var head struct {
+		Data struct{ Status struct{ ConsensusHead struct{ Number string } } }
+	}
+	query(t, addr, `{ status { consensusHead { number } } }`, &head)
+	if head.Data.Status.ConsensusHead.Number == "" || head.Data.Status.ConsensusHead.Number == "0x0" {
+		t.Fatalf("GraphQL status %+v", head)
+	}
+	stop(t, run)
+
+	// The tour's challenger, then the proof file.
+	tour := t.TempDir()
+	addr = freeAddr(t)
+	run = start(t, bin, "run", "--data", tour, "--fast", "--challenger", "--http", addr)
+	var id string
+	waitFor(t, 120*time.Second, "an accepted challenge", func() bool {
+		var res struct {
+			Data struct {
+				Challenges struct {
+					Edges []struct{ Node struct{ ProofHash string } }
+				}
+			}
+		}
+		if tryQuery(addr, `{ challenges(first: 1, where: { status: ACCEPTED }) { edges { node { proofHash } } } }`, &res) != nil {
+			return false // not listening yet
+		}
+		if len(res.Data.Challenges.Edges) > 0 {
+			id = res.Data.Challenges.Edges[0].Node.ProofHash
+		}
+		return id != ""
+	})
+	stop(t, run)
+	file := filepath.Join(t.TempDir(), "proof.bin")
+	if out, err := exec.Command(bin, "proof", "export", "--data", tour, "--id", id, "--out", file).CombinedOutput(); err != nil {
+		t.Fatalf("proof export: %v\n%s", err, out)
+	}
+	if out, err := exec.Command(bin, "proof", "verify", file).CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "valid:") {
+		t.Fatalf("proof verify: %v\n%s", err, out)
+	}
+}
+
+func freeAddr(t *testing.T) string {
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+func start(t *testing.T, bin string, args ...string) *exec.Cmd {
+	cmd := exec.Command(bin, args...)
+	var out bytes.Buffer
+	cmd.Stdout, cmd.Stderr = &out, &out
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		if cmd.ProcessState == nil {
+			cmd.Process.Kill()
+			cmd.Wait()
+		}
+		if t.Failed() {
+			t.Logf("output of %v:\n%s", args, tail(out.String(), 3000))
+		}
+	})
+	return cmd
+}
+
+// stop interrupts a run and expects a clean exit within ten seconds.
+func stop(t *testing.T, cmd *exec.Cmd) {
+	cmd.Process.Signal(syscall.SIGINT)
+	done := make(chan error, 1)
+	go func() { done <- cmd.Wait() }()
+	select {
+	case err := <-done:
+		if err != nil {
+			t.Fatalf("run did not stop cleanly: %v", err)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("run did not stop within 10s of SIGINT")
+	}
+}
+
+func waitFor(t *testing.T, d time.Duration, what string, ok func() bool) {
+	deadline := time.Now().Add(d)
+	for !ok() {
+		if time.Now().After(deadline) {
+			t.Fatalf("no %s within %v", what, d)
+		}
+		time.Sleep(250 * time.Millisecond)
+	}
+}
+
+func get(url string) int {
+	resp, err := http.Get("http://" + url)
+	if err != nil {
+		return 0
+	}
+	resp.Body.Close()
+	return resp.StatusCode
+}
+
+func getBody(t *testing.T, url string) string {
+	resp, err := http.Get("http://" + url)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var b bytes.Buffer
+	b.ReadFrom(resp.Body)
+	return b.String()
+}
+
+func query(t *testing.T, addr, q string, out any) {
+	if err := tryQuery(addr, q, out); err != nil {
+		t.Fatal(err)
+	}
+}
+
+func tryQuery(addr, q string, out any) error {
+	body, _ := json.Marshal(map[string]string{"query": q})
+	resp, err := http.Post("http://"+addr+"/graphql", "application/json", bytes.NewReader(body))
+	if err != nil {
+		return err
+	}
+	defer resp.Body.Close()
+	if err := json.NewDecoder(resp.Body).Decode(out); err != nil {
+		return fmt.Errorf("graphql %s: %w", q, err)
+	}
+	return nil
+}
+
+func tail(s string, n int) string {
+	if len(s) > n {
+		return s[len(s)-n:]
+	}
+	return s
+}
