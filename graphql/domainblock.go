@@ -1,6 +1,7 @@
 package graphql
 
 import (
+	"context"
 	"sync"
 
 	gql "github.com/graph-gophers/graphql-go"
@@ -162,5 +163,5 @@ func (r *domainBlockResolver) Transactions(args pageInput) (*connection[*txResol
 
 func (r *domainBlockResolver) Receipts(args pageInput) (*connection[*receiptResolver], error) {
 	n := r.rec.Number
-	return receiptsQuery(nil, r.s, indexer.ReceiptQuery{Domain: &r.rec.Domain, NumberFrom: n, NumberTo: &n}, args, false)
+	return receiptsQuery(context.TODO(), r.s, indexer.ReceiptQuery{Domain: &r.rec.Domain, NumberFrom: n, NumberTo: &n}, args, false)
 }

@@ -56,7 +56,7 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graphql: schema: %w", err)
 	}
-	s.limits = &limits{schema: s.schema.ASTSchema(), maxDepth: cfg.MaxDepth, maxCost: cfg.MaxCost, defaultPage: cfg.DefaultPage, maxPage: cfg.MaxPage, maxAliases: cfg.MaxAliases}
+	s.limits = &limits{schema: s.schema.AST(), maxDepth: cfg.MaxDepth, maxCost: cfg.MaxCost, defaultPage: cfg.DefaultPage, maxPage: cfg.MaxPage, maxAliases: cfg.MaxAliases}
 	return s, nil
 }
 

@@ -82,10 +82,10 @@ func (c Config) Validate() error {
 	} else if _, port, err := net.SplitHostPort(c.Addr); err != nil {
 		errs = append(errs, fmt.Errorf("Addr %q: %w", c.Addr, err))
 	} else if port == "" {
-		errs = append(errs, fmt.Errorf("Addr %q has no port (use :0 for any free port)", c.Addr))
+		errs = append(errs, fmt.Errorf("addr %q has no port (use :0 for any free port)", c.Addr))
 	}
 	if c.Gatherer == nil {
-		errs = append(errs, errors.New("Gatherer is required (the metrics registry)"))
+		errs = append(errs, errors.New("a gatherer (the metrics registry) is required"))
 	}
 	for _, d := range []struct {
 		name string

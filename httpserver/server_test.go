@@ -242,7 +242,7 @@ func TestValidateReportsEveryProblem(t *testing.T) {
 	if err == nil {
 		t.Fatal("invalid config accepted")
 	}
-	for _, want := range []string{"Addr \"localhost\"", "Gatherer is required", "ReadTimeout is negative", "MaxScrapesInFlight is negative"} {
+	for _, want := range []string{"Addr \"localhost\"", "gatherer (the metrics registry) is required", "ReadTimeout is negative", "MaxScrapesInFlight is negative"} {
 		if !strings.Contains(err.Error(), want) {
 			t.Errorf("error lacks %q:\n%v", want, err)
 		}

@@ -18,10 +18,11 @@ import (
 // challengePeriod, a challenge for each bad ER. Every block's content is a
 // function of (branch, number) and the index state, so replaying a branch
 // gives the same bytes.
+const testDomain protocol.DomainID = 1
+
 const (
-	testDomain      protocol.DomainID = 1
-	challengePeriod                   = 3
-	operatorCount                     = 4
+	challengePeriod = 3
+	operatorCount   = 4
 )
 
 func seed(parts ...any) common.Hash { return crypto.Keccak256Hash([]byte(fmt.Sprint(parts...))) }

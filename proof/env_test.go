@@ -23,10 +23,9 @@ import (
 // derived and executed with the domain package, and honest receipts kept
 // per number. Faults are ERs submitted on a branch of it.
 
-const (
-	testDomain  protocol.DomainID = 1
-	testChainID                   = 1001
-)
+const testDomain protocol.DomainID = 1
+
+const testChainID = 1001
 
 // headerMap is an in-memory domain.HeaderReader.
 type headerMap map[common.Hash]*types.Header

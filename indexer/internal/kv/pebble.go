@@ -169,7 +169,6 @@ func (b *pebbleBatch) Close() error {
 
 type pebbleIter struct {
 	it  *pebble.Iterator
-	val []byte
 	err error
 }
 

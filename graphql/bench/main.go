@@ -1,0 +1,47 @@
+// Command bench measures receiptd's GraphQL API under load, and against
+// geth's GraphQL on the same domain chain.
+//
+//	go run ./graphql/bench [-receipts 1000000] [-dir DIR] [-c 32] [-d 10s] [-geth PATH]
+//
+// Part 1 loads a synthetic index of at least -receipts ERs (load.go)
+// through indexer.Writer into pebble under DIR (kept, and reused by the
+// next run when it is whole), serves it with graphql.New on a loopback
+// port, and drives four queries with wrk (-c connections, 2 threads, -d
+// each, after a 2 s warm-up): a receipt by hash (1,000 different hashes),
+// the first page of 50 receipts of a domain, page 10,000 of the receipt
+// listing (50 a page) by cursor, and a domain block with its
+// transactions (1,000 different blocks). It prints p50, p99 and
+// requests/s for each; the target is p99 under 10 ms.
+//
+// Part 2 (skipped with -geth ""): exports a devnet chain, imports its
+// domain 1 into geth (init + import), starts `geth --graphql`, indexes the
+// same export with `receiptd run --source file:`, and drives geth's
+// `block(number) { hash transactions { hash } }` and receiptd's
+// `domainBlock` for the same block after checking that both answer the
+// same hashes. The target is receiptd at least 2x geth's requests/s.
+//
+// wrk (scripts/deps-clients.sh installs it) and geth v1.17.0 (see
+// scripts/geth-import-check.sh) must be installed. Both servers run on the
+// same machine as wrk, so the figures are of a shared machine: with 32
+// connections in a closed loop, mean latency is 32 / throughput (Little's
+// law), so p99 under 10 ms needs well over 3,200 requests/s.
+package main
+
+import (
+	"context"
+	"fmt"
+
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
+	stop()
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
+	}
+}

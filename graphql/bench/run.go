@@ -1,0 +1,272 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"math/rand/v2"
+	"net"
+	"net/http"
+	"os"
+	"path/filepath"
+	"runtime/pprof"
+	"strings"
+	"time"
+
+	"github.com/receiptd/receiptd/graphql"
+	"github.com/receiptd/receiptd/indexer"
+	"github.com/receiptd/receiptd/protocol"
+)
+
+// run is the command: flags, then the two parts (see the package doc).
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("bench", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	receipts := fs.Int("receipts", 1_000_000, "least number of ERs in the synthetic index")
+	domains := fs.Int("domains", 4, "domains of the synthetic index")
+	dir := fs.String("dir", filepath.Join(os.TempDir(), "receiptd-graphql-bench"), "directory of the synthetic index (kept and reused) and scratch files")
+	conns := fs.Int("c", 32, "concurrent connections (wrk -c)")
+	dur := fs.Duration("d", 10*time.Second, "length of each measured run (after a 2 s warm-up)")
+	geth := fs.String("geth", defaultGeth(), `geth v1.17.0 binary for the comparison ("" skips it)`)
+	gethBlocks := fs.Int("geth-blocks", 300, "consensus blocks of the devnet chain exported for the geth comparison")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the synthetic index's measured runs to this file")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return err
+	}
+	if err := os.MkdirAll(*dir, 0o755); err != nil {
+		return err
+	}
+	drv := driver{dir: *dir, conns: *conns, d: *dur}
+	fmt.Fprintf(stdout, "GraphQL load: %d connections over 2 wrk threads on loopback, %s a query, GOMAXPROCS %d\n", *conns, *dur, gomaxprocs())
+
+	s := shapeFor(*receipts, *domains)
+	results, err := syntheticBench(ctx, drv, s, filepath.Join(*dir, fmt.Sprintf("index-%dd-%d", s.domains, s.blocks)), *cpuProfile, stdout)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout)
+	for _, r := range results {
+		verdict := "p99 under 10 ms: yes"
+		if r.p99 >= 10*time.Millisecond || r.bad > 0 {
+			verdict = "p99 under 10 ms: NO"
+		}
+		fmt.Fprintf(stdout, "%s   %s\n", r, verdict)
+	}
+	if *geth == "" {
+		fmt.Fprintln(stdout, "\ngeth comparison skipped (-geth \"\")")
+		return nil
+	}
+	fmt.Fprintln(stdout)
+	return gethBench(ctx, drv, *geth, *gethBlocks, stdout)
+}
+
+// syntheticBench loads (or reuses) the synthetic index and measures the
+// four queries on it.
+func syntheticBench(ctx context.Context, drv driver, s shape, dir, cpuProfile string, log io.Writer) ([]result, error) {
+	ix, err := indexer.Open(dir, indexer.Options{SyncInterval: time.Minute})
+	if err != nil {
+		return nil, fmt.Errorf("open index: %w", err)
+	}
+	defer ix.Close()
+	if err := load(ctx, ix, s, log); err != nil {
+		return nil, fmt.Errorf("load: %w", err)
+	}
+	fmt.Fprintf(log, "index %s: %d consensus blocks, %d domains, %d receipts, %d domain blocks\n", dir, s.blocks, s.domains, s.receipts(), int(s.blocks)*s.domains)
+	url, stop, err := serve(ix)
+	if err != nil {
+		return nil, err
+	}
+	defer stop()
+
+	rng := rand.New(rand.NewPCG(1, 2))
+	randBlock := func(withTxs bool) (protocol.DomainID, uint64) {
+		for {
+			d, n := protocol.DomainID(1+rng.IntN(s.domains)), 1+rng.Uint64N(s.blocks)
+			if !withTxs || txsAt(n) > 0 {
+				return d, n
+			}
+		}
+	}
+	var byHash, firstPage, blocks []map[string]any
+	for range 1000 {
+		d, n := randBlock(false)
+		er := honestER(d, n, txsAt(n))
+		byHash = append(byHash, body(qReceipt, "h", er.Hash().Hex()))
+		d, n = randBlock(true)
+		blocks = append(blocks, body(qDomainBlock, "d", int(d), "n", n))
+	}
+	for d := 1; d <= s.domains; d++ {
+		firstPage = append(firstPage, body(qPage, "d", d))
+	}
+	// Page 10,000 needs 500,000 receipts; a smaller index gets its last page.
+	deepPage := min(10_000, s.receipts()/50)
+	cursor, err := walkTo(ctx, url, deepPage, 50, log)
+	if err != nil {
+		return nil, err
+	}
+	deep := []map[string]any{body(qDeepPage, "c", cursor)}
+	cases := []struct {
+		name   string
+		bodies []map[string]any
+	}{
+		{"receipt by hash", byHash},
+		{"first 50 receipts of a domain", firstPage},
+		{fmt.Sprintf("page %d (of 50) by cursor", deepPage), deep},
+		{"domain block with its txs", blocks},
+	}
+	if cpuProfile != "" {
+		f, err := os.Create(cpuProfile)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return nil, err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	var out []result
+	for _, c := range cases {
+		if err := check(ctx, url, c.bodies[0]); err != nil {
+			return nil, fmt.Errorf("%s: %w", c.name, err)
+		}
+		r, err := drv.run(ctx, c.name, url, c.bodies)
+		if err != nil {
+			return nil, fmt.Errorf("%s: %w", c.name, err)
+		}
+		fmt.Fprintln(log, r)
+		out = append(out, r)
+	}
+	return out, nil
+}
+
+const (
+	qReceipt = `query($h: Bytes32!) { receipt(hash: $h) { hash number status domain { domainId } domainBlockHash
+  verdict { valid field } backerIds timeline { status consensusNumber } fees { operators burned } } }`
+	qPage = `query($d: Int!) { receipts(where: {domain: $d}, first: 50) {
+  edges { cursor node { hash number status verdict { valid } backerIds } } pageInfo { endCursor hasNextPage } } }`
+	qDeepPage = `query($c: String!) { receipts(first: 50, after: $c) {
+  edges { cursor node { hash number status verdict { valid } backerIds } } pageInfo { endCursor hasNextPage } } }`
+	qDomainBlock = `query($d: Int!, $n: Long!) { domainBlock(domain: $d, number: $n) { hash number gasUsed timestamp transactionCount
+  transactions(first: 50) { nodes { hash from to value nonce gasUsed status } } } }`
+)
+
+func body(query string, kv ...any) map[string]any {
+	vars := map[string]any{}
+	for i := 0; i+1 < len(kv); i += 2 {
+		vars[kv[i].(string)] = kv[i+1]
+	}
+	return map[string]any{"query": query, "variables": vars}
+}
+
+// walkTo pages through the whole receipt listing, size items a page, and
+// returns the cursor that page number page starts after. Cursors are index
+// keys, so walking with pages of 100 gives the same cursor sooner.
+func walkTo(ctx context.Context, url string, page, size int, log io.Writer) (string, error) {
+	start := time.Now()
+	skip, cursor := (page-1)*size, ""
+	for skip > 0 {
+		n := min(skip, 100)
+		var res struct {
+			Receipts struct {
+				Edges    []struct{ Cursor string }
+				PageInfo struct{ EndCursor string }
+			}
+		}
+		q := fmt.Sprintf(`query($c: String) { receipts(first: %d, after: $c) { edges { cursor } pageInfo { endCursor } } }`, n)
+		vars := map[string]any{}
+		if cursor != "" {
+			vars["c"] = cursor
+		}
+		if err := post(ctx, url, map[string]any{"query": q, "variables": vars}, &res); err != nil {
+			return "", fmt.Errorf("walk to page %d: %w", page, err)
+		}
+		if len(res.Receipts.Edges) != n {
+			return "", fmt.Errorf("walk to page %d: a page of %d ended the listing", page, len(res.Receipts.Edges))
+		}
+		skip -= n
+		cursor = res.Receipts.PageInfo.EndCursor
+	}
+	fmt.Fprintf(log, "walked the receipt listing to page %d of %d by cursor in %s\n", page, size, time.Since(start).Round(time.Millisecond))
+	return cursor, nil
+}
+
+// check runs one request and fails unless it has data and no errors.
+func check(ctx context.Context, url string, b map[string]any) error {
+	var data map[string]any
+	if err := post(ctx, url, b, &data); err != nil {
+		return err
+	}
+	for k, v := range data {
+		if v == nil {
+			return fmt.Errorf("%s is null", k)
+		}
+	}
+	return nil
+}
+
+// post sends a GraphQL request and decodes its data into out.
+func post(ctx context.Context, url string, b map[string]any, out any) error {
+	j, err := json.Marshal(b)
+	if err != nil {
+		return err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(j))
+	if err != nil {
+		return err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return err
+	}
+	defer res.Body.Close()
+	var r struct {
+		Data   json.RawMessage
+		Errors []struct{ Message string }
+	}
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return err
+	}
+	if err := json.Unmarshal(raw, &r); err != nil {
+		return fmt.Errorf("HTTP %d: %s", res.StatusCode, raw)
+	}
+	if len(r.Errors) > 0 {
+		return fmt.Errorf("errors: %s", raw)
+	}
+	return json.Unmarshal(r.Data, out)
+}
+
+// serve serves ix over GraphQL at /graphql on a free loopback port.
+func serve(ix *indexer.Index) (url string, stop func(), err error) {
+	gql, err := graphql.New(graphql.Config{Index: ix})
+	if err != nil {
+		return "", nil, err
+	}
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		gql.Close()
+		return "", nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle("/graphql", gql)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String() + "/graphql", func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+		gql.Close()
+	}, nil
+}
+
+func splitLines(s string) []string { return strings.Split(strings.TrimRight(s, "\n"), "\n") }
+func joinLines(l []string) string  { return strings.Join(l, "\n") }
