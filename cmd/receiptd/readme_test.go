@@ -52,7 +52,9 @@ func TestReadmeQuickStart(t *testing.T) {
 		t.Fatal("metrics lack receiptd_receipts_total")
 	}
 	var head struct {
-		Data struct{ Status struct{ ConsensusHead struct{ Number string } } }
+		Data struct {
+			Status struct{ ConsensusHead struct{ Number string } }
+		}
 	}
 	query(t, addr, `{ status { consensusHead { number } } }`, &head)
 	if head.Data.Status.ConsensusHead.Number == "" || head.Data.Status.ConsensusHead.Number == "0x0" {
