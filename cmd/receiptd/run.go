@@ -165,7 +165,15 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	gql, err = graphql.New(graphql.Config{Index: idx, Logger: logger,
 		Status: func() graphql.Status {
 			st := follower.Status()
-			return graphql.Status{SourceHead: st.SourceHead, Known: st.SourceHead > 0, Syncing: st.Syncing}
+			gs := graphql.Status{SourceHead: st.SourceHead, Known: st.SourceHead > 0, Syncing: st.Syncing,
+				DomainHeads: map[protocol.DomainID]uint64{}}
+			if cs := follower.LatestState(); cs != nil {
+				for _, id := range cs.DomainIDs() {
+					ds, _ := cs.Domain(id)
+					gs.DomainHeads[id] = ds.Next - 1
+				}
+			}
+			return gs
 		},
 		Verify: func(_ context.Context, p *protocol.FraudProof) error {
 			return pv.VerifyFraudProof(follower.LatestState(), p)
