@@ -18,3 +18,4 @@ fi
 go mod download
 # promtool checks the /metrics output in the tests.
 ./scripts/deps-promtool.sh
+./scripts/deps-clients.sh # node packages, chromium and wrk for graphql/clienttest and graphql/bench
