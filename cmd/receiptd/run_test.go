@@ -1,9 +1,10 @@
 package main
 
 import (
-	"bytes"
+	"bufio"
 	"context"
 	"flag"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/rand/v2"
@@ -57,7 +58,7 @@ func indexDigest(t *testing.T, data string) [32]byte {
 }
 
 func runArgs(chain, data string) []string {
-	return []string{"run", "--source", "file:" + chain, "--data", data, "--http", "", "--exit-at-head", "--progress", "0"}
+	return []string{"run", "--source", "file:" + chain, "--data", data, "--http", "", "--exit-at-head"}
 }
 
 // Kill -9 at random points, restart, and the index is exactly what an
@@ -81,38 +82,45 @@ func TestCrashRestartGivesTheSameIndex(t *testing.T) {
 	rng := rand.New(rand.NewPCG(1, 2))
 	kills := 0
 	progressAt := map[uint64]bool{} // where the kills left the index
-	life, last := full/10, uint64(0)
+	last := uint64(0)
 	for attempt := 0; kills < 12 && attempt < 40; attempt++ {
-		cmd := exec.Command(bin, runArgs(chain, crashed)...)
-		var out bytes.Buffer
-		cmd.Stdout, cmd.Stderr = &out, &out
+		// The child reports its progress every 100ms; it is killed as soon
+		// as it passes a random block ahead of where the last kill left
+		// it, so the kills land all along the chain whatever the load.
+		target := last + 2 + rng.Uint64N(12)
+		args := append(runArgs(chain, crashed), "--progress", "100ms")
+		cmd := exec.Command(bin, args...)
+		stderr, err := cmd.StderrPipe()
+		if err != nil {
+			t.Fatal(err)
+		}
 		if err := cmd.Start(); err != nil {
 			t.Fatal(err)
 		}
-		// Short lives, so that the kills land all along the chain; a life
-		// too short to commit anything (start-up and restore take time)
-		// doubles for the next run.
-		time.Sleep(life/2 + time.Duration(rng.Int64N(int64(life))))
-		if err := cmd.Process.Signal(syscall.SIGKILL); err == nil {
-			kills++
+		killed := false
+		sc := bufio.NewScanner(stderr)
+		for sc.Scan() {
+			var n, of uint64
+			if _, err := fmt.Sscanf(sc.Text(), "progress: block %d of %d", &n, &of); err == nil && n >= target && !killed {
+				cmd.Process.Signal(syscall.SIGKILL)
+				killed = true
+			}
 		}
-		err := cmd.Wait()
-		if err != nil && !strings.Contains(err.Error(), "killed") {
-			t.Fatalf("run %d failed before the kill: %v\n%s", attempt, err, out.String())
+		err = cmd.Wait()
+		if killed {
+			kills++
+		} else if err != nil {
+			t.Fatalf("run %d failed before the kill: %v", attempt, err)
 		}
 		p, _ := progressOf(t, crashed)
 		progressAt[p] = true
-		if p == last {
-			life *= 2
-		} else {
-			life, last = full/10, p
+		last = p
+		if !killed {
+			break // it reached the head first
 		}
 	}
-	if len(progressAt) < 5 {
-		t.Fatalf("the kills left the index at only %d different blocks: %v", len(progressAt), progressAt)
-	}
-	if kills < 10 {
-		t.Fatalf("only %d kills landed", kills)
+	if kills < 10 || len(progressAt) < 5 {
+		t.Fatalf("%d kills landed, leaving the index at %d different blocks: %v", kills, len(progressAt), progressAt)
 	}
 	if out, err := exec.Command(bin, runArgs(chain, crashed)...).CombinedOutput(); err != nil {
 		t.Fatalf("final run: %v\n%s", err, out)
