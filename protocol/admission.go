@@ -34,6 +34,7 @@ type Builder struct {
 	header       Header
 	verifier     ProofVerifier
 	sealsChecked bool
+	sealed       bool // the header's roots already commit to the body
 	body         Body
 	events       []Event
 	phase        int // 0 proofs, 1 submissions, 2 bundles
@@ -210,7 +211,9 @@ func (b *Builder) AddBundle(x *Bundle) error {
 // The builder must not be used afterwards.
 func (b *Builder) Finish() (*State, *Block, []Event) {
 	block := &Block{Header: b.header, Body: b.body}
-	block.Seal()
+	if !b.sealed {
+		block.Seal()
+	}
 	hash := block.Hash()
 	for _, id := range b.state.DomainIDs() {
 		db := b.inBlock[id]

@@ -160,6 +160,10 @@ type ApplyOptions struct {
 	// SealsChecked says the caller already ran CheckSeals on the block (in a
 	// worker pool, say), so Apply skips the BLS checks.
 	SealsChecked bool
+	// RootsChecked says the block came from DecodeBlock (or from a Builder),
+	// which checked that its header commits to its body: Apply neither
+	// checks nor recomputes the roots.
+	RootsChecked bool
 	// SignaturesChecked says the caller verified every bundle's signatures
 	// with CheckBundleSignatures and every submission's with
 	// VerifySubmissionSignature: Apply still checks each
@@ -174,8 +178,10 @@ func (s *State) Apply(b *Block, opts ApplyOptions) (*State, []Event, error) {
 	if err := s.CheckHeader(&b.Header); err != nil {
 		return nil, nil, err
 	}
-	if err := b.CheckRoots(); err != nil {
-		return nil, nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
+	if !opts.RootsChecked {
+		if err := b.CheckRoots(); err != nil {
+			return nil, nil, fmt.Errorf("%w: %w", ErrInvalidBlock, err)
+		}
 	}
 	switch {
 	case opts.SealsChecked:
@@ -192,6 +198,7 @@ func (s *State) Apply(b *Block, opts ApplyOptions) (*State, []Event, error) {
 	}
 	bb := s.NewBuilder(b.Header, opts.Verifier)
 	bb.sealsChecked = true
+	bb.sealed = true // the roots were checked: Finish keeps the header
 	for i, p := range b.Body.FraudProofs {
 		if err := bb.AddProof(p); err != nil {
 			return nil, nil, fmt.Errorf("%w: fraud proof %d: %w", ErrInvalidBlock, i, err)

@@ -129,6 +129,10 @@ func (e *chainEnv) build(hdr Header, proofs []*FraudProof, subs []*ReceiptSubmis
 	if again.Hash != next.Hash || len(events2) != len(events) {
 		e.t.Fatalf("Apply and Builder disagree: %s vs %s, %d vs %d events", again.Hash, next.Hash, len(events2), len(events))
 	}
+	trusted, _, err := e.state.Apply(block, ApplyOptions{Verifier: v, RootsChecked: true})
+	if err != nil || trusted.Hash != next.Hash {
+		e.t.Fatalf("Apply with checked roots: %v, hash %s, want %s", err, trusted.Hash, next.Hash)
+	}
 	e.state = next
 	return events
 }

@@ -50,7 +50,7 @@ func (f *Follower) restore(ctx context.Context, n uint64) error {
 		if err != nil {
 			return err
 		}
-		_, next, _, err := f.verify(ctx, pb, protocol.ApplyOptions{Verifier: f.proofs, SealsChecked: true})
+		_, next, _, err := f.verify(ctx, pb, protocol.ApplyOptions{Verifier: f.proofs, SealsChecked: true, RootsChecked: true})
 		if err != nil {
 			return fmt.Errorf("%w: replaying block %d: %w", ErrCorruptIndex, m, err)
 		}
