@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"context"
+	"sync"
 	"testing"
 	"time"
 
@@ -182,4 +183,61 @@ func TestChallengerDropsProofsOfSettledReceipts(t *testing.T) {
 	if res.proof == nil || res.status != indexer.ChallengeStale || sub.calls != 0 {
 		t.Fatalf("proof %v, status %s, %d submissions: want built, stale, none (%s)", res.proof != nil, res.status, sub.calls, res.reason)
 	}
+}
+
+// With forks and reorgs, every bad receipt the challenger sees is proved
+// and pruned, never confirmed: when a reorg drops the block that carried a
+// proof, the challenger submits it again.
+func TestChallengerResubmitsAfterReorgs(t *testing.T) {
+	faults := map[devnet.OperatorRef]devnet.FaultRates{}
+	for i := range 6 {
+		faults[devnet.OperatorRef{Domain: 0, Index: i}] = devnet.FaultRates{devnet.FaultGasUsed: 0.08}
+	}
+	d := newDevnet(t, devnet.Config{Seed: 47, Domains: 1, OperatorsPerDomain: 8, ChallengePeriod: 8, MaxReorgDepth: 3,
+		TxPerBlock: 6, ForkProbability: 0.35, Faults: faults})
+	var mu sync.Mutex
+	submitted := map[common.Hash]int{}
+	h := newHarnessWith(t, source.NewEmbedded(d), Config{Logger: quiet(), Workers: 1, Challenge: ChallengeSubmit,
+		OnProofSubmitted: func(bad common.Hash) { mu.Lock(); submitted[bad]++; mu.Unlock() }})
+	for range 160 {
+		step(t, d)
+		h.sync()
+		time.Sleep(5 * time.Millisecond)
+	}
+	r, err := h.idx.Reader()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	mu.Lock()
+	defer mu.Unlock()
+	again, pruned := 0, 0
+	for bad, n := range submitted {
+		if n > 1 {
+			again++
+		}
+		rec, err := r.Receipt(bad)
+		if err != nil {
+			continue // the receipt itself was on a dropped branch
+		}
+		if rec.Status == protocol.ReceiptConfirmed {
+			t.Errorf("receipt %s was proved %d times but confirmed", bad, n)
+		}
+		if rec.Status == protocol.ReceiptPruned {
+			pruned++
+		}
+	}
+	page, err := r.Receipts(indexer.ReceiptQuery{Status: protocol.ReceiptConfirmed, PageArgs: indexer.PageArgs{First: 1000}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, rec := range page.Items {
+		if rec.ConfirmedBad {
+			t.Errorf("bad receipt %s (#%d) confirmed while the challenger ran", rec.Hash, rec.Number)
+		}
+	}
+	if pruned == 0 || again == 0 {
+		t.Fatalf("%d receipts pruned, %d proved more than once after %d reorgs: the reorg path was not exercised", pruned, again, d.Stats().Reorgs)
+	}
+	t.Logf("%d bad receipts proved, %d pruned, %d resubmitted after a reorg, %d reorgs", len(submitted), pruned, again, d.Stats().Reorgs)
 }
