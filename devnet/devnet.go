@@ -247,7 +247,7 @@ func (d *Devnet) gc() error {
 // need: their consensus state and domain views, and (without KeepHistory)
 // their domain blocks. Blocks stay, encoded, for BlockByNumber: the devnet
 // keeps its whole chain in memory, as a development network may; about
-// 15 KB a block at the default workload.
+// 11 KB a block at the default workload (measured over 300 slots).
 func (d *Devnet) trimHistory(number uint64) {
 	d.mu.Lock()
 	defer d.mu.Unlock()
