@@ -133,20 +133,7 @@ func (r *challengeResolver) BadReceipt() (*receiptResolver, error) {
 }
 
 func (r *challengeResolver) Operators() ([]*operatorResolver, error) {
-	if err := r.s.prefetchOperators(r.rec.Operators); err != nil {
-		return nil, err
-	}
-	out := make([]*operatorResolver, 0, len(r.rec.Operators))
-	for _, id := range r.rec.Operators {
-		op, err := operatorByID(r.s, id)
-		if err != nil {
-			return nil, err
-		}
-		if op != nil {
-			out = append(out, op)
-		}
-	}
-	return out, nil
+	return operatorsByIDs(r.s, r.rec.Operators)
 }
 
 func (r *challengeResolver) Timeline() []*challengeChangeResolver {

@@ -254,12 +254,17 @@ func (r *receiptResolver) BackerIds() []Long {
 }
 
 func (r *receiptResolver) Backers() ([]*operatorResolver, error) {
-	if err := r.s.prefetchOperators(r.rec.Backers); err != nil {
+	return operatorsByIDs(r.s, r.rec.Backers)
+}
+
+// operatorsByIDs resolves operator ids in one prefetch, skipping unknown ones.
+func operatorsByIDs(s *session, ids []protocol.OperatorID) ([]*operatorResolver, error) {
+	if err := s.prefetchOperators(ids); err != nil {
 		return nil, err
 	}
-	out := make([]*operatorResolver, 0, len(r.rec.Backers))
-	for _, id := range r.rec.Backers {
-		op, err := operatorByID(r.s, id)
+	out := make([]*operatorResolver, 0, len(ids))
+	for _, id := range ids {
+		op, err := operatorByID(s, id)
 		if err != nil {
 			return nil, err
 		}
