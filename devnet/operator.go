@@ -29,7 +29,6 @@ type blockContext struct {
 	sel     *selection
 	baseFee *big.Int
 	rng     *rand.Rand
-	stats   *Stats
 }
 
 // contentHash identifies what a receipt claims about its own block: the

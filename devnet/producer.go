@@ -139,7 +139,7 @@ func (d *Devnet) bundlesFor(b *protocol.Builder, parent *node, id protocol.Domai
 	}
 	baseFee := nextBaseFee(rt, fork.head)
 	bc := &blockContext{
-		rt: rt, fork: fork, header: b.Header(), baseFee: baseFee, rng: rng, stats: &d.stats,
+		rt: rt, fork: fork, header: b.Header(), baseFee: baseFee, rng: rng,
 		sel: rt.pool.newSelection(nonceAt, baseFee, rng.IntN(1<<20)),
 	}
 	ops := d.operators[id]

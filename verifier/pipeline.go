@@ -113,10 +113,9 @@ func (p *domainPipeline) executeBlock(ctx context.Context, prepared *domain.Prep
 	p.roots[root] = n
 	p.headers[res.Block.Hash()] = header
 	if p.flushEvery > 0 && n%p.flushEvery == 0 {
-		if err := p.store.Flush(root); err != nil {
-			return nil, view, fmt.Errorf("domain %d: flush state: %w", p.id, err)
+		if err := p.flush(root, n); err != nil {
+			return nil, view, err
 		}
-		p.flushed.root, p.flushed.number = root, n
 	}
 	var parentHash common.Hash
 	if prev := view.Honest[n-1]; prev != nil {
