@@ -24,11 +24,12 @@ func encodeRecord(v record) ([]byte, error) {
 	if err := v.check(); err != nil {
 		return nil, fmt.Errorf("%w: %T: %w", ErrInvalidRecord, v, err)
 	}
-	b, err := rlp.EncodeToBytes(v)
-	if err != nil {
+	buf := rlp.NewEncoderBuffer(nil)
+	defer buf.Flush()
+	if err := rlp.Encode(buf, v); err != nil {
 		return nil, fmt.Errorf("%w: encode %T: %w", ErrInvalidRecord, v, err)
 	}
-	return append([]byte{recordVersion}, b...), nil
+	return buf.AppendToBytes([]byte{recordVersion}), nil
 }
 
 func decodeRecord(key, b []byte, v record) error {

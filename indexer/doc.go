@@ -93,6 +93,11 @@
 //   - A transaction hash may occur several times (a duplicate in the same
 //     consensus block, or first in an Invalid bundle and later included), so
 //     transactions are keyed by occurrence; Reader.Tx picks the included one.
+//     An occurrence is written by the commit of the consensus block carrying
+//     it (PutTx checks), so its key is new and the Writer reads no earlier
+//     version: indexing a transaction costs no lookup of its random key.
+//   - A Writer reads each key from the store at most once per block: the
+//     value it read is the one the undo record keeps.
 //   - Digest leaves out the undo log: which undo records exist depends on
 //     history (the retention window drops them and Rollback cannot bring them
 //     back), not on what the index says. Checkpoint deletions are undone like

@@ -51,49 +51,70 @@ func (w *Writer) Number() uint64 { return w.number }
 // Hash is the hash of the consensus block being committed.
 func (w *Writer) Hash() common.Hash { return w.hash }
 
-// get implements getter: pending writes first, then the store.
+// get implements getter: pending writes first, then the committed value
+// the block already read, then the store.
 func (w *Writer) get(key []byte) ([]byte, error) {
 	if w.done {
 		return nil, ErrClosed
 	}
-	if p, ok := w.pending[string(key)]; ok {
-		if !p.present {
-			return nil, kv.ErrNotFound
+	p, ok := w.pending[string(key)]
+	if !ok {
+		var err error
+		if p, err = w.committed(key); err != nil {
+			return nil, err
 		}
-		return bytes.Clone(p.value), nil
 	}
-	return w.store.Get(key)
+	if !p.present {
+		return nil, kv.ErrNotFound
+	}
+	return bytes.Clone(p.value), nil
+}
+
+// committed returns the value key had before the block, reading the store
+// the first time the block asks: a block reads a key (to replace a record,
+// to add to a counter) before it writes it, and the undo record needs the
+// same value, so each key costs one store read per block.
+func (w *Writer) committed(key []byte) (pendingValue, error) {
+	if b, ok := w.before[string(key)]; ok {
+		return b, nil
+	}
+	v, err := w.store.Get(key)
+	var b pendingValue
+	switch {
+	case errors.Is(err, kv.ErrNotFound):
+	case err != nil:
+		return b, fmt.Errorf("indexer: read %x: %w", key, err)
+	default:
+		b = pendingValue{value: v, present: true}
+	}
+	w.before[string(key)] = b
+	return b, nil
 }
 
 // remember records the committed value of key the first time the block
 // touches it; that is what the undo record restores.
 func (w *Writer) remember(key []byte) error {
-	if _, ok := w.before[string(key)]; ok {
-		return nil
-	}
-	v, err := w.store.Get(key)
-	switch {
-	case errors.Is(err, kv.ErrNotFound):
-		w.before[string(key)] = pendingValue{}
-	case err != nil:
-		return fmt.Errorf("indexer: read %x: %w", key, err)
-	default:
-		w.before[string(key)] = pendingValue{value: v, present: true}
-	}
-	return nil
+	_, err := w.committed(key)
+	return err
 }
 
 func (w *Writer) set(key, value []byte) error {
+	if value == nil {
+		value = []byte{}
+	}
+	return w.setOwned(key, bytes.Clone(value))
+}
+
+// setOwned is set for a value nothing else holds, such as a fresh
+// encoding: it is kept without a copy.
+func (w *Writer) setOwned(key, value []byte) error {
 	if w.done {
 		return ErrClosed
 	}
 	if err := w.remember(key); err != nil {
 		return err
 	}
-	if value == nil {
-		value = []byte{}
-	}
-	w.pending[string(key)] = pendingValue{value: bytes.Clone(value), present: true}
+	w.pending[string(key)] = pendingValue{value: value, present: true}
 	return nil
 }
 
@@ -113,7 +134,7 @@ func (w *Writer) putRecord(key []byte, r record) error {
 	if err != nil {
 		return err
 	}
-	return w.set(key, b)
+	return w.setOwned(key, b)
 }
 
 // addCounter adds delta to the counter at key; a counter that reaches zero

@@ -66,14 +66,27 @@ func (w *Writer) PutDomainBlock(r *DomainBlockRecord) error {
 	return w.replace(domainBlockKey(r.Domain, r.Number), r, old, domainBlockIndexes(r))
 }
 
-// PutTx stores one occurrence of a transaction.
+// PutTx stores one occurrence of a transaction. An occurrence belongs to
+// the consensus block that carries it, the one being committed
+// (ErrInvalidRecord otherwise). Its key names that block, and the index
+// holds nothing above its progress, so the key is new unless this block
+// wrote it already: no committed version needs reading.
 func (w *Writer) PutTx(r *TxRecord) error {
+	if r.ConsensusNumber != w.number {
+		return fmt.Errorf("%w: tx %s of consensus block %d in the commit of %d", ErrInvalidRecord, r.Hash, r.ConsensusNumber, w.number)
+	}
 	key := txKey(r)
 	var old indexSet
-	if prev, err := load[TxRecord](w, key, "tx", r.Hash); err == nil {
-		old = txIndexes(prev)
-	} else if !errors.Is(err, ErrNotFound) {
-		return err
+	if _, ok := w.pending[string(key)]; ok {
+		prev, err := load[TxRecord](w, key, "tx", r.Hash)
+		if err != nil && !errors.Is(err, ErrNotFound) {
+			return err
+		}
+		if err == nil {
+			old = txIndexes(prev)
+		}
+	} else if _, ok := w.before[string(key)]; !ok {
+		w.before[string(key)] = pendingValue{} // absent before the block
 	}
 	return w.replace(key, r, old, txIndexes(r))
 }
@@ -213,7 +226,7 @@ func (w *Writer) replace(key []byte, r record, old, new indexSet) error {
 	if err != nil {
 		return err
 	}
-	if err := w.set(key, b); err != nil {
+	if err := w.setOwned(key, b); err != nil {
 		return err
 	}
 	return w.reindex(old, new)

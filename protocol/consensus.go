@@ -1,10 +1,13 @@
 package protocol
 
 import (
+	"bytes"
 	"fmt"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rlp"
+	"github.com/ethereum/go-ethereum/trie"
 )
 
 // Header is a consensus block header. Its timestamp is logical: genesis time
@@ -66,15 +69,19 @@ func (b *Block) CheckRoots() error {
 }
 
 func orderedRootOf[T any](items []*T) common.Hash {
-	enc := make([][]byte, len(items))
-	for i, it := range items {
-		b, err := rlp.EncodeToBytes(it)
-		if err != nil {
-			panic(fmt.Sprintf("protocol: encoding %T: %v", it, err))
-		}
-		enc[i] = b
+	return types.DeriveSha(rlpList[T](items), trie.NewStackTrie(nil))
+}
+
+// rlpList lets DeriveSha encode each item straight into its buffer, so a
+// block's bundles are not copied once more to be hashed.
+type rlpList[T any] []*T
+
+func (l rlpList[T]) Len() int { return len(l) }
+
+func (l rlpList[T]) EncodeIndex(i int, w *bytes.Buffer) {
+	if err := rlp.Encode(w, l[i]); err != nil {
+		panic(fmt.Sprintf("protocol: encoding %T: %v", l[i], err))
 	}
-	return OrderedRoot(enc)
 }
 
 func (b *Block) check() error {

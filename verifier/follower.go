@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/crypto"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/receiptd/receiptd/protocol"
@@ -222,10 +223,17 @@ func domainUpdate(id protocol.DomainID, ex *executed) DomainUpdate {
 		du.BundleRefs = append(du.BundleRefs, pb.Bundle.Hash())
 		du.Extrinsics = append(du.Extrinsics, pb.Bundle.Extrinsics)
 		senders := make([]common.Address, len(pb.Txs))
+		hashes := make([]common.Hash, len(pb.Txs))
 		for i, t := range pb.Txs {
 			senders[i] = t.Sender
+			if t.Tx != nil {
+				hashes[i] = t.Tx.Hash() // cached since validity
+			} else {
+				hashes[i] = crypto.Keccak256Hash(pb.Bundle.Extrinsics[i])
+			}
 		}
 		du.Senders = append(du.Senders, senders)
+		du.TxHashes = append(du.TxHashes, hashes)
 	}
 	return du
 }

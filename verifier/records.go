@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"fmt"
+	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -50,21 +51,30 @@ func extrinsicHash(raw []byte) common.Hash {
 // own validity for each (from the domain block the block derived).
 func bundleRecords(u *BlockUpdate) []*indexer.BundleRecord {
 	validity := map[common.Hash]protocol.BundleValidity{}
+	txHashes := map[common.Hash][]common.Hash{}
 	for _, du := range u.Domains {
 		for i, ref := range du.BundleRefs {
 			validity[ref] = du.Inboxed[i].Validity
+			if i < len(du.TxHashes) {
+				txHashes[ref] = du.TxHashes[i]
+			}
 		}
 	}
 	var out []*indexer.BundleRecord
 	for i, x := range u.Block.Body.Bundles {
 		h := &x.Sealed.Header
+		hash := x.Hash()
 		rec := &indexer.BundleRecord{
-			Hash: x.Hash(), ConsensusNumber: u.Number, Index: uint32(i), Domain: h.Domain, Operator: h.Operator,
+			Hash: hash, ConsensusNumber: u.Number, Index: uint32(i), Domain: h.Domain, Operator: h.Operator,
 			Slot: h.Slot, DeclaredGas: h.DeclaredGas, ExtrinsicsRoot: h.ExtrinsicsRoot, ReceiptHash: h.Receipt.Hash(),
-			Validity: validity[x.Hash()], Admitted: true,
+			Validity: validity[hash], Admitted: true,
 		}
-		for _, raw := range x.Extrinsics {
-			rec.TxHashes = append(rec.TxHashes, extrinsicHash(raw))
+		if hs, ok := txHashes[hash]; ok && len(hs) == len(x.Extrinsics) {
+			rec.TxHashes = slices.Clone(hs)
+		} else {
+			for _, raw := range x.Extrinsics {
+				rec.TxHashes = append(rec.TxHashes, extrinsicHash(raw))
+			}
 		}
 		out = append(out, rec)
 	}
@@ -99,8 +109,14 @@ func domainRecords(u *BlockUpdate, du *DomainUpdate) (*indexer.DomainBlockRecord
 		}
 		valid := du.Inboxed[b].Validity.IsValid()
 		for j, raw := range du.Extrinsics[b] {
+			var hash common.Hash
+			if b < len(du.TxHashes) && j < len(du.TxHashes[b]) {
+				hash = du.TxHashes[b][j]
+			} else {
+				hash = extrinsicHash(raw)
+			}
 			t := &indexer.TxRecord{
-				Hash: extrinsicHash(raw), Domain: du.Domain, Sender: du.Senders[b][j], Raw: raw,
+				Hash: hash, Domain: du.Domain, Sender: du.Senders[b][j], Raw: raw,
 				ConsensusNumber: u.Number, BundleIndex: uint32(bundleIndex[ref]), ExtrinsicIndex: uint32(j),
 				Fate: indexer.TxFate{DomainNumber: rec.Number, BundleHash: ref},
 			}
