@@ -17,7 +17,8 @@ import (
 
 // BenchmarkFollow follows a recorded chain with indexing on, then executes
 // its transactions bare, and reports both rates and their ratio: the
-// throughput half of `receiptd bench` on its own, to profile
+// throughput half of `receiptd bench` on its own (bare with senders
+// recovered inline, and execution alone, as bareExecute describes), to profile
 // (-cpuprofile) without re-recording. The chain is recorded once under
 // RECEIPTD_BENCH_DIR when set (reused by later runs), else in a temporary
 // directory. RECEIPTD_BENCH_DOMAINS (default 2) and RECEIPTD_BENCH_TXS
@@ -48,7 +49,7 @@ func BenchmarkFollow(b *testing.B) {
 		chains = append(chains, c)
 		n += c.txs
 	}
-	var followed, bare time.Duration
+	var followed, bare, exec time.Duration
 	round := 0
 	for b.Loop() {
 		d, err := follow(ctx, cfg, filepath.Join(chain, devnet.ChainFileName), filepath.Join(b.TempDir(), strconv.Itoa(round)), nil)
@@ -59,11 +60,15 @@ func BenchmarkFollow(b *testing.B) {
 		round++
 		b.StopTimer()
 		for _, c := range chains {
-			d, err := bareExecute(ctx, c)
+			d, err := bareExecute(ctx, c, false)
 			if err != nil {
 				b.Fatal(err)
 			}
 			bare += d
+			if d, err = bareExecute(ctx, c, true); err != nil {
+				b.Fatal(err)
+			}
+			exec += d
 		}
 		b.StartTimer()
 	}
@@ -71,7 +76,9 @@ func BenchmarkFollow(b *testing.B) {
 	b.ReportMetric(float64(n), "txs")
 	b.ReportMetric(rate(followed), "follow-tx/s")
 	b.ReportMetric(rate(bare), "bare-tx/s")
+	b.ReportMetric(rate(exec), "bare-exec-tx/s")
 	b.ReportMetric(bare.Seconds()/followed.Seconds(), "follow/bare")
+	b.ReportMetric(exec.Seconds()/followed.Seconds(), "follow/bare-exec")
 }
 
 func envInt(name string, def int) int {
