@@ -14,7 +14,9 @@
 // session caches the records it reads, and connections prefetch what
 // their nodes link to (consensus blocks, bundles, parent receipts,
 // backers) in one sorted pass per kind, so a page of receipts with their
-// bundles reads each distinct record once.
+// bundles reads each distinct record once. The snapshot is an
+// indexer.SharedReader: records are decoded once for all requests while
+// their stored bytes stay the same, so resolvers must never modify one.
 //
 // # Limits
 //

@@ -2,6 +2,7 @@ package graphql
 
 import (
 	"context"
+	"strings"
 	"sync"
 
 	gql "github.com/graph-gophers/graphql-go"
@@ -143,7 +144,7 @@ func (r *domainBlockResolver) ConsensusBlock() (*blockResolver, error) {
 	return blockByNumber(r.s, r.rec.ConsensusNumber)
 }
 
-func (r *domainBlockResolver) Transactions(args pageInput) (*connection[*txResolver], error) {
+func (r *domainBlockResolver) Transactions(ctx context.Context, args pageInput) (*connection[*txResolver], error) {
 	pa, err := r.s.srv.args(args, false)
 	if err != nil {
 		return nil, err
@@ -152,13 +153,56 @@ func (r *domainBlockResolver) Transactions(args pageInput) (*connection[*txResol
 	if err != nil {
 		return nil, err
 	}
+	n := Long(len(r.rec.TxHashes))
+	count := func() (*Long, error) { return &n, nil }
+	if refsSuffice(ctx) {
+		p, err := rd.DomainTxRefs(r.rec.Domain, r.rec.Number, pa)
+		if err != nil {
+			return nil, r.s.srv.listErr(err)
+		}
+		return newConnection(p, func(t indexer.TxRef) *txResolver { return &txResolver{s: r.s, rec: r.refRecord(t)} }, count), nil
+	}
 	p, err := rd.DomainTxs(r.rec.Domain, r.rec.Number, pa)
 	if err != nil {
 		return nil, r.s.srv.listErr(err)
 	}
-	n := Long(len(r.rec.TxHashes))
-	return newConnection(p, func(t *indexer.TxRecord) *txResolver { return &txResolver{s: r.s, rec: t} },
-		func() (*Long, error) { return &n, nil }), nil
+	return newConnection(p, func(t *indexer.TxRecord) *txResolver { return &txResolver{s: r.s, rec: t} }, count), nil
+}
+
+// txRefFields are the Transaction fields a TxRef answers, with the block
+// (refRecord): a page of transactions selecting no others is listed from
+// the block's index entries alone, without reading each transaction.
+var txRefFields = map[string]bool{"id": true, "hash": true, "domain": true, "consensusNumber": true, "bundleIndex": true,
+	"extrinsicIndex": true, "domainBlockNumber": true, "position": true, "fate": true}
+
+// refsSuffice reports whether the connection's nodes select only
+// txRefFields (fragments are flattened in the selection).
+func refsSuffice(ctx context.Context) bool {
+	for _, name := range gql.SelectedFieldNames(ctx) {
+		var f string
+		switch {
+		case strings.HasPrefix(name, "nodes."):
+			f = name[len("nodes."):]
+		case strings.HasPrefix(name, "edges.node."):
+			f = name[len("edges.node."):]
+		default:
+			continue
+		}
+		if i := strings.IndexByte(f, '.'); i >= 0 {
+			f = f[:i]
+		}
+		if !txRefFields[f] {
+			return false
+		}
+	}
+	return true
+}
+
+// refRecord is the part of an included transaction's record that its
+// block and ref hold: what txRefFields read, nothing else.
+func (r *domainBlockResolver) refRecord(t indexer.TxRef) *indexer.TxRecord {
+	return &indexer.TxRecord{Hash: t.Hash, Domain: r.rec.Domain, ConsensusNumber: t.ConsensusNumber, BundleIndex: t.BundleIndex,
+		ExtrinsicIndex: t.ExtrinsicIndex, Fate: indexer.TxFate{Kind: indexer.TxIncluded, DomainNumber: r.rec.Number, Position: t.Position}}
 }
 
 func (r *domainBlockResolver) Receipts(args pageInput) (*connection[*receiptResolver], error) {

@@ -1,7 +1,6 @@
 package graphql
 
 import (
-	"encoding/json"
 	"fmt"
 	"math"
 	"math/big"
@@ -57,8 +56,13 @@ func (l *Long) UnmarshalGraphQL(input any) error {
 	return nil
 }
 
-// MarshalJSON writes 0x-hex.
-func (l Long) MarshalJSON() ([]byte, error) { return json.Marshal(hexutil.EncodeUint64(uint64(l))) }
+// MarshalJSON writes 0x-hex, as hexutil.EncodeUint64 does, quoted.
+func (l Long) MarshalJSON() ([]byte, error) {
+	b := make([]byte, 0, 20)
+	b = append(b, `"0x`...)
+	b = strconv.AppendUint(b, uint64(l), 16)
+	return append(b, '"'), nil
+}
 
 func longPtr(n uint64) *Long { l := Long(n); return &l }
 

@@ -8,7 +8,9 @@ import (
 	"fmt"
 	"net/http"
 	"runtime"
+	"strconv"
 	"strings"
+	"sync"
 
 	gql "github.com/graph-gophers/graphql-go"
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
@@ -29,6 +31,10 @@ type Server struct {
 	// queries cannot starve the follower of CPU; more wait for a slot
 	// until their deadline.
 	slots chan struct{}
+	// bufs holds the buffers of request and response bodies; buffers
+	// grown over maxPooledBuf (a rare huge response) are left to the
+	// collector.
+	bufs sync.Pool
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -104,8 +110,17 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	body := http.MaxBytesReader(w, r.Body, s.cfg.MaxBodyBytes)
-	var buf bytes.Buffer
-	if _, err := buf.ReadFrom(body); err != nil {
+	bb, _ := s.bufs.Get().(*bytes.Buffer)
+	if bb == nil {
+		bb = new(bytes.Buffer)
+	}
+	bb.Reset()
+	defer func() {
+		if bb.Cap() <= maxPooledBuf {
+			s.bufs.Put(bb)
+		}
+	}()
+	if _, err := bb.ReadFrom(body); err != nil {
 		var tooBig *http.MaxBytesError
 		if errors.As(err, &tooBig) {
 			writeErrors(w, http.StatusRequestEntityTooLarge, fmt.Sprintf("request body over the limit of %d bytes", s.cfg.MaxBodyBytes))
@@ -115,7 +130,7 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	var req request
-	if err := json.Unmarshal(buf.Bytes(), &req); err != nil {
+	if err := json.Unmarshal(bb.Bytes(), &req); err != nil {
 		writeErrors(w, http.StatusBadRequest, "the body is not a GraphQL request: want a JSON object {\"query\", \"variables\", \"operationName\"}")
 		return
 	}
@@ -123,10 +138,33 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 	resp := s.exec(ctx, req)
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
-	if err := json.NewEncoder(w).Encode(resp); err != nil {
+	bb.Reset() // the request is decoded: its buffer takes the response
+	encodeResponse(bb, resp)
+	w.Header().Set("Content-Length", strconv.Itoa(bb.Len()))
+	if _, err := w.Write(bb.Bytes()); err != nil {
 		s.cfg.Logger.Debug("graphql: write response", "err", err)
 	}
 }
+
+// encodeResponse writes resp to b as json.Encoder does (one line,
+// HTML-safe). graphql-go builds the data from encoding/json's output, so
+// it is compact and HTML-safe already: a response with data only is
+// copied rather than compacted again; others go through encoding/json.
+func encodeResponse(b *bytes.Buffer, resp *gql.Response) {
+	if len(resp.Errors) == 0 && resp.Extensions == nil && len(resp.Data) > 0 {
+		b.WriteString(`{"data":`)
+		b.Write(resp.Data)
+		b.WriteString("}\n")
+		return
+	}
+	if err := json.NewEncoder(b).Encode(resp); err != nil {
+		b.Reset()
+		json.NewEncoder(b).Encode(errorResponse(errInternal.Error()))
+	}
+}
+
+// maxPooledBuf is the largest body buffer Server.bufs keeps.
+const maxPooledBuf = 1 << 20
 
 // exec checks a query against the limits and runs it on one snapshot.
 func (s *Server) exec(ctx context.Context, req request) *gql.Response {

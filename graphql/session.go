@@ -75,7 +75,7 @@ func sessionOf(ctx context.Context) (*session, error) {
 // reader opens the snapshot on first use.
 func (s *session) reader() (*indexer.Reader, error) {
 	s.once.Do(func() {
-		s.r, s.err = s.srv.cfg.Index.Reader()
+		s.r, s.err = s.srv.cfg.Index.SharedReader()
 		if s.err != nil {
 			s.err = s.srv.internal("open index snapshot", s.err)
 		}

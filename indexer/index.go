@@ -36,6 +36,8 @@ type Index struct {
 	// mu, then readersMu, then a Reader's own mutex.
 	readersMu sync.Mutex
 	readers   map[*Reader]struct{}
+	// records caches decoded records for SharedReaders.
+	records *recordCache
 }
 
 // Open opens, creating if needed, the index in dir.
@@ -64,7 +66,7 @@ func open(store kv.Store, opts Options) (*Index, error) {
 	if err := checkSchema(store); err != nil {
 		return nil, errors.Join(err, store.Close())
 	}
-	ix := &Index{opts: opts}
+	ix := &Index{opts: opts, records: newRecordCache()}
 	ix.mu.store = store
 	ix.readers = map[*Reader]struct{}{}
 	return ix, nil

@@ -3,6 +3,7 @@ package indexer
 import (
 	"context"
 	"errors"
+	"reflect"
 	"slices"
 	"testing"
 
@@ -217,6 +218,16 @@ func TestOtherListings(t *testing.T) {
 		for i, tx := range txs.Items {
 			if tx.Fate.Position != uint32(i) || tx.Fate.Kind != TxIncluded {
 				t.Fatalf("tx %d: fate %+v", i, tx.Fate)
+			}
+		}
+		refs, err := r.DomainTxRefs(dom, 8, PageArgs{})
+		if err != nil || !reflect.DeepEqual(refs.Cursors, txs.Cursors) || refs.HasNext != txs.HasNext || refs.HasPrev != txs.HasPrev {
+			t.Fatalf("tx refs of domain block 8: %+v %v", refs, err)
+		}
+		for i, ref := range refs.Items {
+			tx := txs.Items[i]
+			if want := (TxRef{tx.Hash, tx.ConsensusNumber, tx.BundleIndex, tx.ExtrinsicIndex, tx.Fate.Position}); ref != want {
+				t.Fatalf("tx ref %d: %+v, want %+v", i, ref, want)
 			}
 		}
 		dup, err := r.Txs(seed("fork", 8, "tx", 0, 0))

@@ -4,6 +4,8 @@ import (
 	"errors"
 	"fmt"
 
+	"github.com/ethereum/go-ethereum/common"
+
 	"github.com/receiptd/receiptd/protocol"
 )
 
@@ -42,6 +44,30 @@ func (r *Reader) DomainTxs(d protocol.DomainID, n uint64, args PageArgs) (*Page[
 		}
 		tx, err := load[TxRecord](v.g, append([]byte{pTx}, value...), "tx", fmt.Sprintf("%x", value[:32]))
 		return tx, err == nil, err
+	})
+}
+
+// TxRef is what a block's transaction index holds of an included
+// transaction: enough to name it (the key of its record) and place it,
+// without reading its record.
+type TxRef struct {
+	Hash            common.Hash
+	ConsensusNumber uint64
+	BundleIndex     uint32
+	ExtrinsicIndex  uint32
+	Position        uint32 // in the domain block
+}
+
+// DomainTxRefs is DomainTxs without reading the transactions' records:
+// the same page, each item what the block's index entry holds.
+func (r *Reader) DomainTxRefs(d protocol.DomainID, n uint64, args PageArgs) (*Page[TxRef], error) {
+	p := newKey(pIndex, ixTxByBlock).dom(d).u64(n)
+	return scan(r, prefixRange(p), args, func(_ view, key, value []byte) (TxRef, bool, error) {
+		if len(value) != txSuffixLen || len(key) != len(p)+4 {
+			return TxRef{}, false, corrupt(key, "tx reference of %d bytes", len(value))
+		}
+		return TxRef{Hash: common.Hash(value[:32]), ConsensusNumber: be64(value[32:]), BundleIndex: be32(value[40:]),
+			ExtrinsicIndex: be32(value[44:]), Position: be32(key[len(p):])}, true, nil
 	})
 }
 

@@ -24,10 +24,23 @@ type Reader struct {
 		closed bool
 	}
 	snap kv.Snapshot
+	// records is the index's decoded-record cache for a shared Reader,
+	// nil for others.
+	records *recordCache
 }
 
 // Reader opens a snapshot of the index. The caller must Close it.
-func (ix *Index) Reader() (*Reader, error) {
+func (ix *Index) Reader() (*Reader, error) { return ix.reader(nil) }
+
+// SharedReader is Reader, except that the records it returns may be
+// shared with other SharedReaders, now and later: the caller must not
+// modify them. Records are decoded once and kept (bounded) while their
+// stored bytes stay the same, so readers that only read, as GraphQL
+// requests do, skip decoding records read before. Each read still goes to
+// the snapshot.
+func (ix *Index) SharedReader() (*Reader, error) { return ix.reader(ix.records) }
+
+func (ix *Index) reader(records *recordCache) (*Reader, error) {
 	store, err := ix.acquire()
 	if err != nil {
 		return nil, err
@@ -37,7 +50,7 @@ func (ix *Index) Reader() (*Reader, error) {
 	if err != nil {
 		return nil, fmt.Errorf("indexer: snapshot: %w", err)
 	}
-	r := &Reader{ix: ix, snap: snap}
+	r := &Reader{ix: ix, snap: snap, records: records}
 	r.view = view{g: lockedGetter{r}}
 	ix.readersMu.Lock()
 	ix.readers[r] = struct{}{}
@@ -77,15 +90,30 @@ func (r *Reader) enter() error {
 func (r *Reader) leave() { r.mu.RUnlock() }
 
 // inner is the view for code that already entered the Reader.
-func (r *Reader) inner() view { return view{g: snapGetter{r.snap}} }
+func (r *Reader) inner() view {
+	if r.records != nil {
+		return view{g: cachedSnapGetter{snapGetter{r.snap}, r.records}}
+	}
+	return view{g: snapGetter{r.snap}}
+}
 
 type snapGetter struct{ s kv.Reader }
 
 func (g snapGetter) get(key []byte) ([]byte, error) { return g.s.Get(key) }
 
+// cachedSnapGetter is snapGetter with the shared Reader's record cache.
+type cachedSnapGetter struct {
+	snapGetter
+	c *recordCache
+}
+
+func (g cachedSnapGetter) records() *recordCache { return g.c }
+
 // lockedGetter is the getter of the Reader's exported point lookups: each
 // read enters the Reader.
 type lockedGetter struct{ r *Reader }
+
+func (g lockedGetter) records() *recordCache { return g.r.records }
 
 func (g lockedGetter) get(key []byte) ([]byte, error) {
 	if err := g.r.enter(); err != nil {

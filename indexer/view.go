@@ -30,11 +30,7 @@ func load[T any, P interface {
 	if err != nil {
 		return nil, fmt.Errorf("indexer: read %s %v: %w", what, id, err)
 	}
-	v := P(new(T))
-	if err := decodeRecord(key, b, v); err != nil {
-		return nil, err
-	}
-	return (*T)(v), nil
+	return decodeCached[T, P](g, key, b)
 }
 
 // Progress is the newest committed consensus block; ok is false for an

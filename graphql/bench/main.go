@@ -1,16 +1,18 @@
 // Command bench measures receiptd's GraphQL API under load, and against
 // geth's GraphQL on the same domain chain.
 //
-//	go run ./graphql/bench [-receipts 1000000] [-dir DIR] [-c 32] [-d 10s] [-geth PATH]
+//	go run ./graphql/bench [-receipts 1000000] [-dir DIR] [-c 32] [-d 10s] [-spread 20000] [-geth PATH]
 //
 // Part 1 loads a synthetic index of at least -receipts ERs (load.go)
 // through indexer.Writer into pebble under DIR (kept, and reused by the
 // next run when it is whole), serves it with graphql.New on a loopback
 // port, and drives four queries with wrk (-c connections, 2 threads, -d
-// each, after a 2 s warm-up): a receipt by hash (1,000 different hashes),
-// the first page of 50 receipts of a domain, page 10,000 of the receipt
+// each, after a 2 s warm-up): a receipt by hash (-spread different
+// hashes, 20,000 by default: more receipts than the server's cache of
+// decoded records holds, and far more than pebble's block cache), the
+// first page of 50 receipts of a domain, page 10,000 of the receipt
 // listing (50 a page) by cursor, and a domain block with its
-// transactions (1,000 different blocks). It prints p50, p99 and
+// transactions (-spread different blocks). It prints p50, p99 and
 // requests/s for each; the target is p99 under 10 ms.
 //
 // Part 2 (skipped with -geth ""): exports a devnet chain, imports its

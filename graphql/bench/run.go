@@ -34,6 +34,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	geth := fs.String("geth", defaultGeth(), `geth v1.17.0 binary for the comparison ("" skips it)`)
 	gethBlocks := fs.Int("geth-blocks", 300, "consensus blocks of the devnet chain exported for the geth comparison")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the synthetic index's measured runs to this file")
+	spread := fs.Int("spread", 20_000, "different receipts (and blocks) the by-hash and block queries cycle through")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -47,7 +48,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fmt.Fprintf(stdout, "GraphQL load: %d connections over 2 wrk threads on loopback, %s a query, GOMAXPROCS %d\n", *conns, *dur, gomaxprocs())
 
 	s := shapeFor(*receipts, *domains)
-	results, err := syntheticBench(ctx, drv, s, filepath.Join(*dir, fmt.Sprintf("index-%dd-%d", s.domains, s.blocks)), *cpuProfile, stdout)
+	results, err := syntheticBench(ctx, drv, s, filepath.Join(*dir, fmt.Sprintf("index-%dd-%d", s.domains, s.blocks)), *spread, *cpuProfile, stdout)
 	if err != nil {
 		return err
 	}
@@ -69,7 +70,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // syntheticBench loads (or reuses) the synthetic index and measures the
 // four queries on it.
-func syntheticBench(ctx context.Context, drv driver, s shape, dir, cpuProfile string, log io.Writer) ([]result, error) {
+func syntheticBench(ctx context.Context, drv driver, s shape, dir string, spread int, cpuProfile string, log io.Writer) ([]result, error) {
 	ix, err := indexer.Open(dir, indexer.Options{SyncInterval: time.Minute})
 	if err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
@@ -95,7 +96,7 @@ func syntheticBench(ctx context.Context, drv driver, s shape, dir, cpuProfile st
 		}
 	}
 	var byHash, firstPage, blocks []map[string]any
-	for range 1000 {
+	for range spread {
 		d, n := randBlock(false)
 		er := honestER(d, n, txsAt(n))
 		byHash = append(byHash, body(qReceipt, "h", er.Hash().Hex()))
