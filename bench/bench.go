@@ -11,7 +11,7 @@
 // report also gives execution alone (senders recovered beforehand,
 // untimed) and the ratios against it. Recovery costs about half as much
 // CPU as execution, so against execution alone two domains on two cores
-// could reach 1.33 at best, with no room left for checks or the index.
+// could reach about 1.3 at best, with nothing left for checks or the index.
 //
 // Targets are ratios measured in one run, never absolute times: the
 // machines are shared and noisy. bench imports devnet, source, verifier,

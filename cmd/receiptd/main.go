@@ -54,8 +54,9 @@ func commands() map[string]command {
 // GOMEMLIMIT. Catching up, the follower allocates about 150 MB/s over a
 // live heap of 30-150 MB; at Go's default of 100 the collector takes about
 // 7% of the CPU, at 200 about half of that, for a larger heap (measured
-// with `receiptd bench`: see the README's figures). Set GOGC=100 to trade
-// that CPU back for memory.
+// with `receiptd bench`: two domains 1.41 of bare instead of 1.29, peak
+// RSS 966 MiB instead of 774). Set GOGC=100 to trade that CPU back for
+// memory.
 const gcPercent = 200
 
 func main() {
