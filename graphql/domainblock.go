@@ -176,9 +176,14 @@ var txRefFields = map[string]bool{"id": true, "hash": true, "domain": true, "con
 	"extrinsicIndex": true, "domainBlockNumber": true, "position": true, "fate": true}
 
 // refsSuffice reports whether the connection's nodes select only
-// txRefFields (fragments are flattened in the selection).
+// txRefFields (fragments are flattened in the selection); without
+// selection information it says no.
 func refsSuffice(ctx context.Context) bool {
-	for _, name := range gql.SelectedFieldNames(ctx) {
+	names := gql.SelectedFieldNames(ctx)
+	if len(names) == 0 { // no selection info (DisableFieldSelections): read the records
+		return false
+	}
+	for _, name := range names {
 		var f string
 		switch {
 		case strings.HasPrefix(name, "nodes."):
