@@ -19,6 +19,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/state"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/core/vm"
+	"github.com/ethereum/go-ethereum/ethdb"
 	"github.com/ethereum/go-ethereum/ethdb/pebble"
 	"github.com/ethereum/go-ethereum/params"
 	"github.com/ethereum/go-ethereum/rlp"
@@ -140,43 +141,28 @@ func decodeBlocks(b *testing.B, data []byte) []*types.Block {
 }
 
 func timeGethImport(b *testing.B, g *core.Genesis, data []byte) time.Duration {
-	start := time.Now()
-	blocks := decodeBlocks(b, data)
-	bc, err := core.NewBlockChain(rawdb.NewMemoryDatabase(), g, beacon.New(ethash.NewFaker()), core.DefaultConfig())
-	if err != nil {
-		b.Fatal(err)
-	}
-	if _, err := bc.InsertChain(blocks); err != nil {
-		b.Fatal(err)
-	}
-	d := time.Since(start)
-	if head := bc.CurrentBlock(); head.Hash() != blocks[len(blocks)-1].Hash() {
-		b.Fatalf("geth head #%d", head.Number)
-	}
-	bc.Stop()
-	return d
+	return timeImport(b, g, data, rawdb.NewMemoryDatabase, core.DefaultConfig())
 }
 
 // timeGethDiskImport imports as `geth import` does on a fresh data
 // directory: pebble on disk with a file freezer, the path scheme (geth's
 // default for a new database), snapshots on, and eth/ethconfig's default
 // cache sizes (copied here: ethconfig imports beacon/engine, which this
-// module cannot build). The timer stops when InsertChain returns, before
-// Stop writes the trie journal, so geth is not charged for its shutdown.
+// module cannot build).
 func timeGethDiskImport(b *testing.B, g *core.Genesis, data []byte) time.Duration {
 	dir := b.TempDir()
-	start := time.Now()
-	blocks := decodeBlocks(b, data)
-	kv, err := pebble.New(filepath.Join(dir, "chaindata"), 1024, 512, "", false)
-	if err != nil {
-		b.Fatal(err)
+	open := func() ethdb.Database {
+		kv, err := pebble.New(filepath.Join(dir, "chaindata"), 1024, 512, "", false)
+		if err != nil {
+			b.Fatal(err)
+		}
+		db, err := rawdb.Open(kv, rawdb.OpenOptions{Ancient: filepath.Join(dir, "chaindata", "ancient")})
+		if err != nil {
+			b.Fatal(err)
+		}
+		return db
 	}
-	db, err := rawdb.Open(kv, rawdb.OpenOptions{Ancient: filepath.Join(dir, "chaindata", "ancient")})
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer db.Close()
-	cfg := &core.BlockChainConfig{
+	return timeImport(b, g, data, open, &core.BlockChainConfig{
 		TrieCleanLimit:  614,
 		TrieDirtyLimit:  1024,
 		TrieTimeLimit:   60 * time.Minute,
@@ -186,7 +172,18 @@ func timeGethDiskImport(b *testing.B, g *core.Genesis, data []byte) time.Duratio
 		TrienodeHistory: -1,
 		HistoryPolicy:   history.HistoryPolicy{Mode: history.KeepAll},
 		TxLookupLimit:   -1,
-	}
+	})
+}
+
+// timeImport times decoding the export, opening the database and
+// core.BlockChain.InsertChain, as `geth import` does. The timer stops when
+// InsertChain returns, before Stop writes anything out, so geth is not
+// charged for its shutdown.
+func timeImport(b *testing.B, g *core.Genesis, data []byte, open func() ethdb.Database, cfg *core.BlockChainConfig) time.Duration {
+	start := time.Now()
+	blocks := decodeBlocks(b, data)
+	db := open()
+	defer db.Close()
 	bc, err := core.NewBlockChain(db, g, beacon.New(ethash.NewFaker()), cfg)
 	if err != nil {
 		b.Fatal(err)
