@@ -28,7 +28,6 @@ import (
 
 // domainChain is an exported domain chain loaded in memory.
 type domainChain struct {
-	dir     string
 	genesis *core.Genesis
 	blocks  []*types.Block
 	txs     int
@@ -49,7 +48,7 @@ func loadDomainChain(dir string) (*domainChain, error) {
 		return nil, err
 	}
 	defer cf.Close()
-	c := &domainChain{dir: dir, genesis: genesis}
+	c := &domainChain{genesis: genesis}
 	s := rlp.NewStream(cf, 0)
 	for {
 		b := new(types.Block)
@@ -81,8 +80,8 @@ func (c *headerChain) GetHeader(h common.Hash, n uint64) *types.Header { return 
 func (c *headerChain) GetHeaderByNumber(uint64) *types.Header          { return nil }
 func (c *headerChain) GetHeaderByHash(h common.Hash) *types.Header     { return c.headers[h] }
 
-// bareExecute runs the chain's transactions with go-ethereum alone, on one
-// goroutine, with a state root after every transaction: the trace's work
+// bareExecute runs the transactions of the domain chain exported in dir
+// with go-ethereum alone, on one goroutine, with a state root after every transaction: the trace's work
 // and nothing else (no derivation, no checks, no index), committing each
 // block's state to an in-memory trie database. The blocks are decoded
 // afresh from the chain file, outside the timer. With senders false,
@@ -90,8 +89,8 @@ func (c *headerChain) GetHeaderByHash(h common.Hash) *types.Header     { return 
 // does for any transaction it has not seen (this is the baseline the
 // targets use: a verifier must recover every sender too). With senders
 // true they are recovered beforehand and not timed: execution alone.
-func bareExecute(ctx context.Context, c *domainChain, senders bool) (time.Duration, error) {
-	fresh, err := loadDomainChain(c.dir)
+func bareExecute(ctx context.Context, dir string, senders bool) (time.Duration, error) {
+	c, err := loadDomainChain(dir)
 	if err != nil {
 		return 0, err
 	}
@@ -111,7 +110,7 @@ func bareExecute(ctx context.Context, c *domainChain, senders bool) (time.Durati
 	cfg := c.genesis.Config
 	if senders {
 		signer := types.LatestSigner(cfg)
-		for _, b := range fresh.blocks {
+		for _, b := range c.blocks {
 			for _, tx := range b.Transactions() {
 				if _, err := types.Sender(signer, tx); err != nil {
 					return 0, err
@@ -122,7 +121,7 @@ func bareExecute(ctx context.Context, c *domainChain, senders bool) (time.Durati
 	headers := map[common.Hash]*types.Header{gblock.Hash(): gblock.Header()}
 	chain := &headerChain{headers: headers, engine: beacon.New(ethash.NewFaker()), config: cfg}
 	start := time.Now()
-	for _, b := range fresh.blocks {
+	for _, b := range c.blocks {
 		if err := ctx.Err(); err != nil {
 			return 0, err
 		}

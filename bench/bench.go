@@ -120,50 +120,82 @@ func Run(ctx context.Context, cfg Config, out io.Writer) (*Report, error) {
 	return r, nil
 }
 
+// recorded is a devnet export on disk: its consensus chain file, the
+// directories of its domain chains and their transaction count.
+type recorded struct {
+	chain   string
+	domains []string
+	txs     int
+}
+
+// record exports a devnet chain of the given shape under cfg.Dir, unless an
+// earlier run left it there (the devnet is fixed by its seed), and counts
+// its transactions.
+func record(ctx context.Context, cfg Config, domains, blocks int) (*recorded, error) {
+	dir := filepath.Join(cfg.Dir, fmt.Sprintf("chain-d%d-b%d-s%d", domains, blocks, cfg.Seed))
+	r := &recorded{chain: filepath.Join(dir, devnet.ChainFileName)}
+	if _, err := os.Stat(r.chain); err != nil {
+		// Honest operators and no forks: a faulty operator would stall its
+		// domain until its receipt is challenged, which measures the devnet,
+		// not receiptd. One bundle may fill a domain block.
+		dcfg := devnet.Config{Seed: cfg.Seed, Domains: domains, TxPerBlock: 400, Logger: cfg.Logger,
+			NoFaults: true, ForkProbability: -1, BundleGasCap: 30_000_000}
+		if _, err := devnet.Export(ctx, dcfg, blocks, dir); err != nil {
+			return nil, err
+		}
+	}
+	for d := 1; d <= domains; d++ {
+		ddir := filepath.Join(dir, devnet.DomainDir(protocol.DomainID(d)))
+		c, err := loadDomainChain(ddir)
+		if err != nil {
+			return nil, err
+		}
+		r.domains = append(r.domains, ddir)
+		r.txs += c.txs
+	}
+	return r, nil
+}
+
+// bare executes every domain chain bare (bareExecute) and returns the sum.
+func (r *recorded) bare(ctx context.Context, senders bool) (time.Duration, error) {
+	var sum time.Duration
+	for _, dir := range r.domains {
+		d, err := bareExecute(ctx, dir, senders)
+		if err != nil {
+			return 0, err
+		}
+		sum += d
+	}
+	return sum, nil
+}
+
 // measure records a chain of the given shape, follows it with indexing on,
 // and executes its transactions bare.
 func measure(ctx context.Context, cfg Config, domains, blocks int, out io.Writer) (Throughput, error) {
-	dir := filepath.Join(cfg.Dir, fmt.Sprintf("chain-%d", domains))
-	// Honest operators and no forks: a faulty operator would stall its
-	// domain until its receipt is challenged, which measures the devnet,
-	// not receiptd. One bundle may fill a domain block.
-	dcfg := devnet.Config{Seed: cfg.Seed, Domains: domains, TxPerBlock: 400, Logger: cfg.Logger,
-		NoFaults: true, ForkProbability: -1, BundleGasCap: 30_000_000}
-	if _, err := devnet.Export(ctx, dcfg, blocks, dir); err != nil {
+	rec, err := record(ctx, cfg, domains, blocks)
+	if err != nil {
 		return Throughput{}, err
 	}
-	var chains []*domainChain
-	txs := 0
-	for d := 1; d <= domains; d++ {
-		c, err := loadDomainChain(filepath.Join(dir, devnet.DomainDir(protocol.DomainID(d))))
-		if err != nil {
-			return Throughput{}, err
-		}
-		chains = append(chains, c)
-		txs += c.txs
-	}
+	txs := rec.txs
 	// Best of three, alternating the follower and bare go-ethereum, so that
 	// a burst of load on a shared machine does not decide the ratio.
 	t := Throughput{Blocks: blocks, Txs: txs}
 	for round := range rounds {
-		elapsed, err := follow(ctx, cfg, filepath.Join(dir, devnet.ChainFileName), filepath.Join(dir, fmt.Sprintf("data-%d", round)), nil)
+		data := filepath.Join(cfg.Dir, fmt.Sprintf("data-%d-%d", domains, round))
+		elapsed, err := follow(ctx, cfg, rec.chain, data, nil)
 		if err != nil {
 			return t, err
 		}
 		if t.Elapsed == 0 || elapsed < t.Elapsed {
 			t.Elapsed = elapsed
 		}
-		var bare, exec time.Duration
-		for _, c := range chains {
-			d, err := bareExecute(ctx, c, false)
-			if err != nil {
-				return t, err
-			}
-			bare += d
-			if d, err = bareExecute(ctx, c, true); err != nil {
-				return t, err
-			}
-			exec += d
+		bare, err := rec.bare(ctx, false)
+		if err != nil {
+			return t, err
+		}
+		exec, err := rec.bare(ctx, true)
+		if err != nil {
+			return t, err
 		}
 		t.BareTxPerS = max(t.BareTxPerS, float64(txs)/bare.Seconds())
 		t.BareExecTxPerS = max(t.BareExecTxPerS, float64(txs)/exec.Seconds())
