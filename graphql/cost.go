@@ -4,8 +4,8 @@ import (
 	"errors"
 	"fmt"
 	"strings"
-	"sync"
 
+	"github.com/ethereum/go-ethereum/common/lru"
 	"github.com/graph-gophers/graphql-go/ast"
 )
 
@@ -22,16 +22,10 @@ type limits struct {
 	defaultPage int
 	maxPage     int
 	maxAliases  int
-	docs        docCache
-}
-
-// docCache keeps the documents check parsed, by query text: clients send
-// the same few queries with other variables, and a parsed document is
-// only read. It holds at most maxCachedDocs documents of queries up to
-// maxCachedQuery bytes, evicting at random.
-type docCache struct {
-	mu sync.Mutex
-	m  map[string]*document
+	// docs keeps the documents check parsed, by query text: clients send
+	// the same few queries with other variables, and a parsed document is
+	// only read. Queries over maxCachedQuery bytes are not kept.
+	docs *lru.Cache[string, *document]
 }
 
 const (
@@ -39,30 +33,16 @@ const (
 	maxCachedQuery = 16 << 10
 )
 
-func (c *docCache) parse(query string) (*document, error) {
-	c.mu.Lock()
-	doc, ok := c.m[query]
-	c.mu.Unlock()
-	if ok {
+// parse parses query, or returns the document parsed before.
+func (l *limits) parse(query string) (*document, error) {
+	if doc, ok := l.docs.Get(query); ok {
 		return doc, nil
 	}
 	doc, err := parseDocument(query)
-	if err != nil || len(query) > maxCachedQuery {
-		return doc, err
+	if err == nil && len(query) <= maxCachedQuery {
+		l.docs.Add(query, doc)
 	}
-	c.mu.Lock()
-	defer c.mu.Unlock()
-	if c.m == nil {
-		c.m = map[string]*document{}
-	}
-	for k := range c.m {
-		if len(c.m) < maxCachedDocs {
-			break
-		}
-		delete(c.m, k)
-	}
-	c.m[query] = doc
-	return doc, nil
+	return doc, err
 }
 
 // analysis is one query's estimate. Cost counts each field once per object
@@ -85,7 +65,7 @@ var errTooCostly = errors.New("too costly")
 // costly; it returns the operation's kind ("query", "mutation",
 // "subscription"). Errors name the limit and the figures.
 func (l *limits) check(query, opName string, vars map[string]any) (string, error) {
-	doc, err := l.docs.parse(query)
+	doc, err := l.parse(query)
 	if err != nil {
 		return "", err
 	}

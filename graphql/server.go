@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 
+	"github.com/ethereum/go-ethereum/common/lru"
 	gql "github.com/graph-gophers/graphql-go"
 	gqlerrors "github.com/graph-gophers/graphql-go/errors"
 
@@ -62,7 +63,8 @@ func New(cfg Config) (*Server, error) {
 	if err != nil {
 		return nil, fmt.Errorf("graphql: schema: %w", err)
 	}
-	s.limits = &limits{schema: s.schema.AST(), maxDepth: cfg.MaxDepth, maxCost: cfg.MaxCost, defaultPage: cfg.DefaultPage, maxPage: cfg.MaxPage, maxAliases: cfg.MaxAliases}
+	s.limits = &limits{schema: s.schema.AST(), maxDepth: cfg.MaxDepth, maxCost: cfg.MaxCost, defaultPage: cfg.DefaultPage, maxPage: cfg.MaxPage, maxAliases: cfg.MaxAliases,
+		docs: lru.NewCache[string, *document](maxCachedDocs)}
 	return s, nil
 }
 

@@ -13,9 +13,12 @@ import (
 // later commit rewrote, or a rollback undid, is never served from it; the
 // cache saves the decoding, not the read.
 //
-// It holds at most maxBytes of stored bytes (the decoded records take
-// about as much again), spread over shards with a lock each; a full shard
-// evicts entries at random.
+// It holds at most recordCacheBytes of stored bytes (the decoded records
+// take about as much again), spread over shards with a lock each; a full
+// shard evicts entries at random. It is written here rather than with
+// go-ethereum's common/lru, whose caches bound entries by count (or by size
+// for byte-slice values only) behind one lock: records vary from a few
+// hundred bytes to 64 KiB, and every GraphQL request reads through it.
 type recordCache struct {
 	seed   maphash.Seed
 	shards [recordShards]recordShard
