@@ -96,12 +96,10 @@ func Run(ctx context.Context, genesis *core.Genesis, r io.Reader, cfg Config, re
 	})
 	g.Go(func() error {
 		for p := range in {
-			select {
-			case <-p.ready:
-			case <-gctx.Done():
-				return gctx.Err()
+			if err := p.wait(gctx); err != nil {
+				return err
 			}
-			rep, err := judge(gctx, ex, p.rec, &sum)
+			rep, err := judge(gctx, ex, p.rec, p.roots, &sum)
 			if err != nil {
 				return err
 			}
@@ -127,7 +125,7 @@ func Run(ctx context.Context, genesis *core.Genesis, r io.Reader, cfg Config, re
 }
 
 // judge verifies one record and counts it into sum.
-func judge(ctx context.Context, ex *executor, rec record, sum *Summary) (BlockReport, error) {
+func judge(ctx context.Context, ex *executor, rec record, roots bodyRoots, sum *Summary) (BlockReport, error) {
 	rep := BlockReport{Type: "block", Index: rec.index, Offset: rec.offset}
 	sum.Items++
 	j := judgement{verdict: VerdictInvalid, reason: rec.reason, detail: rec.detail}
@@ -137,7 +135,7 @@ func judge(ctx context.Context, ex *executor, rec record, sum *Summary) (BlockRe
 		rep.Number, rep.Hash = &number, &hash
 		rep.Gas, rep.Txs = b.GasUsed(), len(b.Transactions())
 		var err error
-		if j, err = ex.verify(ctx, b); err != nil {
+		if j, err = ex.verify(ctx, b, roots); err != nil {
 			return rep, fmt.Errorf("verify block #%d %x: %w", number, hash, err)
 		}
 		if j.verdict == VerdictValid && j.reason == ReasonNone {

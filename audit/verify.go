@@ -35,10 +35,10 @@ type executor struct {
 	precompiles *vm.PrecompileCache
 }
 
-// verify judges b and, when it is valid, makes it the head. The error is
-// reserved for failures of the auditor itself (its state is inconsistent),
-// never for a bad block.
-func (e *executor) verify(ctx context.Context, b *types.Block) (judgement, error) {
+// verify judges b, whose body has the given roots, and, when it is valid,
+// makes it the head. The error is reserved for failures of the auditor
+// itself (its state is inconsistent), never for a bad block.
+func (e *executor) verify(ctx context.Context, b *types.Block, roots bodyRoots) (judgement, error) {
 	number, hash := b.NumberU64(), b.Hash()
 	if number == 0 {
 		if hash != e.chain.genesis.Hash() {
@@ -56,7 +56,7 @@ func (e *executor) verify(ctx context.Context, b *types.Block) (judgement, error
 	if err := e.chain.engine.VerifyHeader(e.chain, b.Header()); err != nil {
 		return invalid(classifyHeaderError(err), err), nil
 	}
-	if err := validateBody(e.chain, b); err != nil {
+	if err := validateBody(e.chain, b, roots); err != nil {
 		return invalid(ReasonBody, err), nil
 	}
 	st, err := e.keeper.stateFor(ctx, parent)

@@ -8,7 +8,6 @@ import (
 	"fmt"
 	"io"
 	"os"
-	"runtime"
 
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/receiptd/receiptd/audit"
@@ -23,7 +22,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	genesisPath := fs.String("genesis", "", "path of the genesis JSON file, as geth init takes it (required)")
-	workers := fs.Int("workers", runtime.NumCPU(), "sender-recovery workers")
+	workers := fs.Int("workers", 0, "sender-recovery workers, beside the executor that also recovers when ahead (default: one fewer than the CPUs, at least one)")
 	progress := fs.Duration("progress", audit.DefaultProgressInterval, "least time between progress lines on stderr (0 disables)")
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: receiptd audit --genesis genesis.json [flags] chain.rlp[.gz]")
