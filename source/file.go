@@ -14,9 +14,11 @@ import (
 
 // File replays a recorded consensus chain (`receiptd devnet export`). The
 // whole file is read and checked once at open, so a truncated or corrupt
-// file fails at once rather than halfway through; blocks are then read
-// again in order as the follower asks, keeping a window of recent ones so
-// memory stays bounded whatever the file's size.
+// file fails at once rather than halfway through. The first blocks that
+// check decodes are kept for the follower, which starts there, so a file
+// of up to recentBlocks blocks is decoded only once; later blocks are
+// read again in order as the follower asks, keeping a window of recent
+// ones so memory stays bounded whatever the file's size.
 type File struct {
 	path  string
 	net   devnet.Network
@@ -45,6 +47,7 @@ func OpenFile(path string) (*File, error) {
 	}
 	defer f.Close()
 	fl.net = r.Network()
+	fl.mu.recent = map[uint64]*protocol.Block{}
 	for {
 		b, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -57,8 +60,10 @@ func OpenFile(path string) (*File, error) {
 			return nil, fmt.Errorf("source: %s: block %d follows block %d", path, b.Header.Number, fl.count)
 		}
 		fl.count++
+		if fl.count <= recentBlocks {
+			fl.mu.recent[fl.count] = b
+		}
 	}
-	fl.mu.recent = map[uint64]*protocol.Block{}
 	return fl, nil
 }
 
@@ -79,8 +84,9 @@ func (fl *File) Network(context.Context) (*Network, error) { n := fl.net; return
 
 func (fl *File) HeadNumber(context.Context) (uint64, error) { return fl.count, nil }
 
-// BlockByNumber reads forward to block n, or reopens the file to go back
-// further than the window.
+// BlockByNumber returns block n from the window, reads forward to it, or
+// reopens the file to go back further than the window (or, once, to go
+// past the blocks OpenFile kept).
 func (fl *File) BlockByNumber(ctx context.Context, n uint64) (*protocol.Block, error) {
 	if n == 0 || n > fl.count {
 		return nil, fmt.Errorf("%w: %d (the file holds 1 to %d)", ErrNotFound, n, fl.count)

@@ -5,8 +5,10 @@
 // # Pipeline
 //
 // A fetcher goroutine reads blocks ahead of the tip (Config.Lookahead) and
-// does the state-free work in a worker pool: BLS signatures of bundles and
-// submissions, decoding of extrinsics and sender recovery. The follower's
+// does the state-free work: the block's BLS signatures of bundles and
+// submissions in one batch (one by one, on a worker pool, only when the
+// batch fails, so the verdict names the bad one), then decoding of
+// extrinsics and sender recovery on the pool. The follower's
 // goroutine applies each block to the consensus state in order (election
 // thresholds, admission, the block tree), executes the domain blocks it
 // derives — one goroutine per domain, concurrently — judges the receipts

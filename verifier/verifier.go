@@ -41,11 +41,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Follower, error) {
 		cfg: cfg, net: deps.Network, src: deps.Source, idx: deps.Index, proofs: deps.Proofs, metrics: deps.Metrics,
 		pipes: map[protocol.DomainID]*domainPipeline{},
 	}
-	keys := map[protocol.OperatorID]protocol.PublicKey{}
-	for _, op := range deps.Network.Spec.Operators {
-		keys[op.ID] = op.PublicKey
-	}
-	f.prep = &preparer{keys: keys, pipes: f.pipes, workers: cfg.Workers}
+	f.prep = newPreparer(deps.Network.Spec.Operators, f.pipes, cfg.Workers)
 	ok := false
 	defer func() {
 		if !ok {

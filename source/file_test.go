@@ -1,0 +1,96 @@
+package source
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"testing"
+
+	"github.com/receiptd/receiptd/devnet"
+	"github.com/receiptd/receiptd/protocol"
+)
+
+// A File serves every block of the chain file, in any order, as the
+// file's own reader decodes it, and nothing above the head.
+func TestFileBlockByNumber(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := devnet.Config{Seed: 5, TxPerBlock: 3, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	if _, err := devnet.Export(ctx, cfg, 12, dir); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, devnet.ChainFileName)
+	want := readAll(t, path)
+
+	fl, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fl.Close()
+	if head, _ := fl.HeadNumber(ctx); head != uint64(len(want)) {
+		t.Fatalf("head %d, the file holds %d blocks", head, len(want))
+	}
+	orders := []struct {
+		name string
+		seq  []uint64
+	}{
+		{"forward", seq(1, len(want), 1)},
+		{"backward", seq(len(want), 1, -1)},
+		{"forward again", seq(1, len(want), 1)},
+	}
+	for _, o := range orders {
+		t.Run(o.name, func(t *testing.T) {
+			for _, n := range o.seq {
+				b, err := fl.BlockByNumber(ctx, n)
+				if err != nil {
+					t.Fatalf("block %d: %v", n, err)
+				}
+				if b.Hash() != want[n-1].Hash() {
+					t.Fatalf("block %d is %s, the file has %s", n, b.Hash(), want[n-1].Hash())
+				}
+			}
+		})
+	}
+	for _, n := range []uint64{0, uint64(len(want)) + 1} {
+		if _, err := fl.BlockByNumber(ctx, n); !errors.Is(err, ErrNotFound) {
+			t.Errorf("block %d: got %v, want ErrNotFound", n, err)
+		}
+	}
+}
+
+func readAll(t *testing.T, path string) []*protocol.Block {
+	t.Helper()
+	f, err := os.Open(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	r, err := devnet.NewChainReader(f)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out []*protocol.Block
+	for {
+		b, err := r.Next()
+		if errors.Is(err, io.EOF) {
+			return out
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		out = append(out, b)
+	}
+}
+
+func seq(from, to, step int) []uint64 {
+	var out []uint64
+	for i := from; ; i += step {
+		out = append(out, uint64(i))
+		if i == to {
+			return out
+		}
+	}
+}
