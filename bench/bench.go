@@ -181,7 +181,10 @@ func measure(ctx context.Context, cfg Config, domains, blocks int, out io.Writer
 	// a burst of load on a shared machine does not decide the ratio.
 	t := Throughput{Blocks: blocks, Txs: txs}
 	for round := range rounds {
-		data := filepath.Join(cfg.Dir, fmt.Sprintf("data-%d-%d", domains, round))
+		data, err := freshDir(cfg.Dir, fmt.Sprintf("data-%d-%d", domains, round))
+		if err != nil {
+			return t, err
+		}
 		elapsed, err := follow(ctx, cfg, rec.chain, data, nil)
 		if err != nil {
 			return t, err
@@ -212,6 +215,17 @@ const rounds = 3
 type blockFunc func(common.Hash) (*protocol.Block, error)
 
 func (f blockFunc) ConsensusBlock(h common.Hash) (*protocol.Block, error) { return f(h) }
+
+// freshDir returns dir/name emptied of what an earlier run left there. Only
+// recorded chains are reused between runs of the same --dir: a follower data
+// directory from an earlier run would resume at its end and verify nothing.
+func freshDir(dir, name string) (string, error) {
+	path := filepath.Join(dir, name)
+	if err := os.RemoveAll(path); err != nil {
+		return "", fmt.Errorf("bench: empty %s: %w", path, err)
+	}
+	return path, nil
+}
 
 // follow verifies and indexes a recorded chain from scratch and returns how
 // long it took, from opening the source to the last commit.

@@ -2,7 +2,6 @@ package bench
 
 import (
 	"context"
-	"path/filepath"
 	"slices"
 	"sync"
 	"time"
@@ -83,7 +82,11 @@ func latency(ctx context.Context, cfg Config, r *Report) error {
 	}
 	src := source.NewEmbedded(d)
 	defer src.Close()
-	f, idx, err := newFollowerWith(ctx, cfg, src, filepath.Join(cfg.Dir, "live"), verifier.Config{Logger: cfg.Logger,
+	data, err := freshDir(cfg.Dir, "live")
+	if err != nil {
+		return err
+	}
+	f, idx, err := newFollowerWith(ctx, cfg, src, data, verifier.Config{Logger: cfg.Logger,
 		OnCommit: onCommit, OnProofSubmitted: onSubmitted, Challenge: verifier.ChallengeSubmit})
 	if err != nil {
 		return err
