@@ -18,7 +18,8 @@
 //     from a go-ethereum stateless witness, without any other state, and
 //     reproduce the trace entry a full execution computed;
 //   - StateStore keeps state in go-ethereum's hash-scheme trie database,
-//     with reference-counted garbage collection and explicit flushing.
+//     with reference-counted garbage collection in memory, explicit
+//     flushing, and mark-and-sweep pruning of flushed state (prune.go).
 //
 // # Trace steps
 //

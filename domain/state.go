@@ -48,8 +48,8 @@ func OpenPebble(dir string) (ethdb.Database, error) {
 // StateStore holds a domain's state in go-ethereum's trie database, hash
 // scheme: state committed by Commit lives in memory, reference counted, until
 // Release drops it (nodes no other live root shares are collected at once)
-// or Flush writes it to disk, where it survives restarts and is never
-// collected. Contract code goes to disk on commit.
+// or Flush writes it to disk, where it survives restarts until Prune finds
+// no kept root reaching it. Contract code goes to disk on commit.
 //
 // All methods may be called from any goroutine; the trie database holds its
 // own lock. A *state.StateDB from StateAt belongs to one goroutine. The
@@ -141,7 +141,7 @@ func (s *StateStore) Commit(sdb *state.StateDB, header *types.Header) (common.Ha
 }
 
 // Release drops one reference Commit took on root; when none is left, the
-// nodes only root reaches are collected. Flushed state is never collected.
+// nodes only root reaches are collected. Flushed state is left to Prune.
 func (s *StateStore) Release(root common.Hash) error {
 	if root == (common.Hash{}) || root == types.EmptyRootHash {
 		return nil

@@ -18,6 +18,18 @@ type snapshot struct {
 	hash   common.Hash
 	state  *protocol.State
 	views  map[protocol.DomainID]domainView
+	// flushed is each domain's newest flushed state on this snapshot's
+	// chain: a rollback to the snapshot goes back to it, so that no
+	// checkpoint names a state flushed on an orphaned fork.
+	flushed map[protocol.DomainID]flushedState
+}
+
+// flushedOf records the pipelines' newest flushed states in s.
+func (s *snapshot) flushedOf(pipes map[protocol.DomainID]*domainPipeline) {
+	s.flushed = make(map[protocol.DomainID]flushedState, len(pipes))
+	for id, p := range pipes {
+		s.flushed[id] = p.flushed
+	}
 }
 
 type badMark struct {
@@ -54,7 +66,9 @@ func encodeCheckpoint(s *snapshot, pipes map[protocol.DomainID]*domainPipeline) 
 		for _, n := range slices.Sorted(maps.Keys(v.Honest)) {
 			dc.Honest = append(dc.Honest, *v.Honest[n])
 		}
-		if p := pipes[id]; p != nil {
+		if fs, ok := s.flushed[id]; ok {
+			dc.FlushedRoot, dc.FlushedNumber = fs.root, fs.number
+		} else if p := pipes[id]; p != nil {
 			dc.FlushedRoot, dc.FlushedNumber = p.flushed.root, p.flushed.number
 		}
 		w.Domains = append(w.Domains, dc)

@@ -24,6 +24,14 @@ type Config struct {
 	// FlushEvery writes the domain state to disk every this many domain
 	// blocks, bounding what a restart after a crash re-executes. Default 32.
 	FlushEvery uint64
+	// PruneEvery deletes from disk, every this many flushes of a domain's
+	// state, the domain state no restart or reorg can open any more: all
+	// but the states of the last ReorgWindow+CheckpointEvery+FlushEvery
+	// domain blocks and those held in memory (see domain.StateStore.Prune).
+	// It runs on the domain's goroutine and holds up that block's verdict
+	// for as long as it takes (a walk of the live state and of the keys on
+	// disk). Default 8: every 256 domain blocks at the default FlushEvery.
+	PruneEvery uint64
 	// CheckpointEvery stores the follower's in-memory state in the index
 	// every this many consensus blocks; a restart replays the blocks after
 	// the newest checkpoint from the index. Default 16.
@@ -67,6 +75,9 @@ func (c *Config) EnsureDefaults() {
 	}
 	if c.CheckpointEvery == 0 {
 		c.CheckpointEvery = 16
+	}
+	if c.PruneEvery == 0 {
+		c.PruneEvery = 8
 	}
 	if c.ReorgWindow <= 0 {
 		c.ReorgWindow = 128

@@ -41,8 +41,14 @@
 // Domain states stay referenced in memory from the newest confirmed
 // receipt's block (any pending receipt may need a proof built on its
 // parent state) and for the reorg window; older ones are released. States
-// flushed to disk are checkpoints and are not pruned: go-ethereum's hash
-// scheme cannot delete shared nodes safely.
+// flushed to disk are pruned every Config.PruneEvery flushes: the hash
+// scheme keeps no reference counts on disk, so the pipeline marks every
+// node reachable from the states a restart or reorg may open (those in
+// memory, and those of the domain blocks in the last
+// ReorgWindow+CheckpointEvery+FlushEvery) and deletes the rest
+// (domain.StateStore.Prune). Each snapshot remembers the newest flushed
+// state on its chain, and a rollback returns to it, so a checkpoint never
+// names a state flushed on an orphaned fork.
 //
 // verifier imports protocol, domain and source, never indexer internals,
 // graphql or cmd.

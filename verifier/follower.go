@@ -161,6 +161,7 @@ func (f *Follower) verify(ctx context.Context, pb *preparedBlock, opts protocol.
 		}
 	}
 	snap := &snapshot{number: b.Header.Number, hash: pb.hash, state: next, views: views}
+	snap.flushedOf(f.pipes)
 	for _, id := range next.DomainIDs() {
 		p := f.pipes[id]
 		v := views[id]

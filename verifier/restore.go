@@ -40,6 +40,7 @@ func (f *Follower) restore(ctx context.Context, n uint64) error {
 			return err
 		}
 	}
+	snap.flushedOf(f.pipes)
 	f.tip, f.ring = snap, []*snapshot{snap}
 	for m := ck + 1; m <= n; m++ {
 		b, err := f.idx.ConsensusBlock(ctx, m)
@@ -93,7 +94,7 @@ func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domain
 		return fmt.Errorf("%w: domain %d: flushed state %s (#%d) is missing", ErrCorruptIndex, p.id, dc.FlushedRoot, dc.FlushedNumber)
 	}
 	f.cfg.Logger.Info("re-executing domain blocks lost in a crash", "domain", p.id, "from", dc.FlushedNumber+1, "to", head)
-	parent := p.headerAt(dc.FlushedNumber)
+	parent := p.headerWithRoot(dc.FlushedNumber, dc.FlushedRoot)
 	if parent == nil && dc.FlushedNumber > 0 {
 		var err error
 		if parent, _, err = f.idx.DomainBlock(ctx, p.id, dc.FlushedNumber); err != nil {
@@ -130,10 +131,12 @@ func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domain
 	return nil
 }
 
-// headerAt finds a loaded header by number.
-func (p *domainPipeline) headerAt(n uint64) *types.Header {
+// headerWithRoot finds a loaded header by number and state root. The
+// loaded headers hold every fork the pipeline executed, so the number alone
+// may name an orphaned block.
+func (p *domainPipeline) headerWithRoot(n uint64, root common.Hash) *types.Header {
 	for _, h := range p.headers {
-		if h.Number.Uint64() == n {
+		if h.Number.Uint64() == n && h.Root == root {
 			return h
 		}
 	}

@@ -228,6 +228,11 @@ func (f *Follower) rollback(ctx context.Context, n uint64) error {
 		if f.ring[i].number == n {
 			f.ring = f.ring[:i+1]
 			f.tip = f.ring[i]
+			for id, p := range f.pipes {
+				if fs, ok := f.tip.flushed[id]; ok {
+					p.flushed = fs
+				}
+			}
 			f.latest.Store(f.tip.state)
 			f.status.update(func(st *Status) { st.Tip = n })
 			f.metrics.RecordReorg(depth)
@@ -254,5 +259,6 @@ func (f *Follower) genesisSnapshot(st *protocol.State) *snapshot {
 			Bad:    map[common.Hash]bool{},
 		}
 	}
+	s.flushedOf(f.pipes)
 	return s
 }

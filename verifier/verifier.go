@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"path/filepath"
 
+	"github.com/ethereum/go-ethereum/core/types"
+
 	"github.com/receiptd/receiptd/domain"
 	"github.com/receiptd/receiptd/protocol"
 	"github.com/receiptd/receiptd/source"
@@ -60,7 +62,13 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Follower, error) {
 		if err != nil {
 			return nil, fmt.Errorf("verifier: open domain %d state: %w", dc.ID, err)
 		}
-		pipe, _, err := newDomainPipeline(dc.ID, genesis, db, cfg.FlushEvery)
+		id := dc.ID
+		prune := pruning{every: cfg.PruneEvery, window: uint64(cfg.ReorgWindow) + cfg.CheckpointEvery + cfg.FlushEvery, log: cfg.Logger,
+			header: func(ctx context.Context, n uint64) (*types.Header, error) {
+				h, _, err := deps.Index.DomainBlock(ctx, id, n)
+				return h, err
+			}}
+		pipe, _, err := newDomainPipeline(dc.ID, genesis, db, cfg.FlushEvery, prune)
 		if err != nil {
 			db.Close()
 			return nil, fmt.Errorf("verifier: domain %d state: %w", dc.ID, err)

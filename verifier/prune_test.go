@@ -1,0 +1,100 @@
+package verifier
+
+import (
+	"context"
+	"path/filepath"
+	"testing"
+
+	"github.com/receiptd/receiptd/devnet"
+	"github.com/receiptd/receiptd/indexer"
+	"github.com/receiptd/receiptd/metrics"
+	"github.com/receiptd/receiptd/proof"
+	"github.com/receiptd/receiptd/source"
+)
+
+// openOnDisk starts a follower over an index and state kept in dir, so a
+// later call resumes what an earlier one left, as a restart does.
+func openOnDisk(t *testing.T, src source.Source, cfg Config, dir string) *harness {
+	t.Helper()
+	net, err := src.Network(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	idx, err := indexer.Open(filepath.Join(dir, "index"), indexer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store := NewIndexStore(idx)
+	pv, err := proof.NewVerifier(blockFunc(store.ConsensusBlockByHash), proof.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f, err := New(context.Background(), cfg, Deps{
+		Network: net, Source: src, Index: store, StateDir: filepath.Join(dir, "state"),
+		Proofs: pv, Metrics: metrics.NoopMetrics{}, Submitter: src,
+	})
+	if err != nil {
+		idx.Close()
+		t.Fatal(err)
+	}
+	return &harness{t: t, f: f, idx: idx, src: src}
+}
+
+func (h *harness) close() {
+	h.t.Helper()
+	if err := h.f.Close(); err != nil {
+		h.t.Fatal(err)
+	}
+	if err := h.idx.Close(); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+// Pruning flushed domain state on every flush, with reorgs and a restart
+// every five blocks (after which reorgs restore from checkpoints, whose
+// flushed states must have survived), leaves the index a run without
+// restarts builds. Restarting this often is what makes a reorg reach below
+// everything the pipeline holds in memory: with the window of kept states
+// cut to nothing, this test fails with a missing flushed state.
+func TestPruningKeepsWhatReorgsAndRestartsNeed(t *testing.T) {
+	d := newDevnet(t, devnet.Config{Seed: 4, ChallengePeriod: 6, MaxReorgDepth: 6, TxPerBlock: 8, ForkProbability: 0.35})
+	src := source.NewEmbedded(d)
+	cfg := Config{Logger: quiet(), Workers: 2, FlushEvery: 2, PruneEvery: 1, CheckpointEvery: 4, ReorgWindow: 8}
+	dir := t.TempDir()
+	live := openOnDisk(t, src, cfg, dir)
+	pruned := 0
+	for i := range 64 {
+		step(t, d)
+		live.sync()
+		if i%5 == 4 {
+			for _, p := range live.f.pipes {
+				pruned += p.pruned
+			}
+			live.close()
+			live = openOnDisk(t, src, cfg, dir)
+		}
+	}
+	defer live.close()
+	if d.Stats().Reorgs < 3 {
+		t.Fatalf("only %d reorgs", d.Stats().Reorgs)
+	}
+	path := filepath.Join(t.TempDir(), "chain")
+	writeChainFile(t, d, path)
+	file, err := source.OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer file.Close()
+	replay := newHarnessWith(t, file, cfg)
+	replay.sync()
+	if live.f.tip.hash != replay.f.tip.hash {
+		t.Fatalf("tips differ: %x vs %x", live.f.tip.hash, replay.f.tip.hash)
+	}
+	if live.digest() != replay.digest() {
+		t.Fatal("index with pruning, reorgs and restarts differs from the index of the winning fork alone")
+	}
+	if pruned == 0 {
+		t.Fatal("no trie node was pruned: the test does not exercise pruning")
+	}
+	t.Logf("%d reorgs, %d trie nodes pruned", d.Stats().Reorgs, pruned)
+}
