@@ -51,7 +51,7 @@ type domainCheckpoint struct {
 	FlushedNumber uint64
 }
 
-func encodeCheckpoint(s *snapshot, pipes map[protocol.DomainID]*domainPipeline) ([]byte, error) {
+func encodeCheckpoint(s *snapshot) ([]byte, error) {
 	st, err := s.state.MarshalBinary()
 	if err != nil {
 		return nil, err
@@ -66,11 +66,8 @@ func encodeCheckpoint(s *snapshot, pipes map[protocol.DomainID]*domainPipeline) 
 		for _, n := range slices.Sorted(maps.Keys(v.Honest)) {
 			dc.Honest = append(dc.Honest, *v.Honest[n])
 		}
-		if fs, ok := s.flushed[id]; ok {
-			dc.FlushedRoot, dc.FlushedNumber = fs.root, fs.number
-		} else if p := pipes[id]; p != nil {
-			dc.FlushedRoot, dc.FlushedNumber = p.flushed.root, p.flushed.number
-		}
+		fs := s.flushed[id]
+		dc.FlushedRoot, dc.FlushedNumber = fs.root, fs.number
 		w.Domains = append(w.Domains, dc)
 	}
 	return rlp.EncodeToBytes(&w)

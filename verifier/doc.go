@@ -42,13 +42,13 @@
 // receipt's block (any pending receipt may need a proof built on its
 // parent state) and for the reorg window; older ones are released. States
 // flushed to disk are pruned every Config.PruneEvery flushes: the hash
-// scheme keeps no reference counts on disk, so the pipeline marks every
+// scheme keeps no reference counts on disk, so the follower marks every
 // node reachable from the states a restart or reorg may open (those in
-// memory, and those of the domain blocks in the last
-// ReorgWindow+CheckpointEvery+FlushEvery) and deletes the rest
-// (domain.StateStore.Prune). Each snapshot remembers the newest flushed
-// state on its chain, and a rollback returns to it, so a checkpoint never
-// names a state flushed on an orphaned fork.
+// memory and in the reorg ring, and those from the oldest flushed state a
+// checkpoint still in the index names up to the head; prune.go) and
+// deletes the rest (domain.StateStore.Prune). Each snapshot remembers the
+// newest flushed state on its chain, and a rollback returns to it, so a
+// checkpoint never names a state flushed on an orphaned fork.
 //
 // verifier imports protocol, domain and source, never indexer internals,
 // graphql or cmd.

@@ -65,7 +65,7 @@ func (f *Follower) processBlock(ctx context.Context, pb *preparedBlock) error {
 		return err
 	}
 	if u.Number%f.cfg.CheckpointEvery == 0 {
-		if u.Checkpoint, err = encodeCheckpoint(snap, f.pipes); err != nil {
+		if u.Checkpoint, err = encodeCheckpoint(snap); err != nil {
 			return fmt.Errorf("verifier: checkpoint %d: %w", u.Number, err)
 		}
 	}
@@ -78,6 +78,7 @@ func (f *Follower) processBlock(ctx context.Context, pb *preparedBlock) error {
 	if err := f.releaseStates(); err != nil {
 		return err
 	}
+	f.pruneDomains(ctx)
 	f.queueChallenges()
 	return nil
 }

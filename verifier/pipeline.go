@@ -3,9 +3,7 @@ package verifier
 import (
 	"context"
 	"fmt"
-	"log/slog"
 	"maps"
-	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core"
@@ -50,10 +48,10 @@ type domainPipeline struct {
 	roots       map[common.Hash]uint64 // referenced roots → domain number
 	flushed     flushedState           // the newest on the followed chain
 	flushEvery  uint64
-	prune       pruning
+	pruneEvery  uint64 // flushes between prunes (see Config.PruneEvery)
+	pruneDue    bool   // a flush asked for a prune the follower has not run
 	genesisRoot common.Hash
-	flushes     uint64 // since the pipeline opened
-	pruned      int    // trie nodes deleted from disk since the pipeline opened
+	pruned      int // trie nodes deleted from disk since the pipeline opened
 }
 
 // flushedState names a domain state written to disk.
@@ -62,17 +60,7 @@ type flushedState struct {
 	number uint64
 }
 
-// pruning is when and how far back a pipeline prunes its flushed state.
-type pruning struct {
-	every  uint64 // flushes between prunes; 0 never
-	window uint64 // domain blocks below the head whose states are kept
-	// header returns the indexed header of domain block n, for blocks in
-	// the window the pipeline has no header of (after a restart).
-	header func(ctx context.Context, n uint64) (*types.Header, error)
-	log    *slog.Logger
-}
-
-func newDomainPipeline(id protocol.DomainID, genesis *core.Genesis, db ethdb.Database, flushEvery uint64, prune pruning) (*domainPipeline, *types.Block, error) {
+func newDomainPipeline(id protocol.DomainID, genesis *core.Genesis, db ethdb.Database, flushEvery, pruneEvery uint64) (*domainPipeline, *types.Block, error) {
 	exec, err := domain.NewExecutor(genesis.Config, vm.Config{})
 	if err != nil {
 		return nil, nil, err
@@ -87,7 +75,7 @@ func newDomainPipeline(id protocol.DomainID, genesis *core.Genesis, db ethdb.Dat
 		headers:    map[common.Hash]*types.Header{gblock.Hash(): gblock.Header()},
 		roots:      map[common.Hash]uint64{},
 		flushEvery: flushEvery,
-		prune:      prune,
+		pruneEvery: pruneEvery,
 	}
 	p.flushed.root, p.genesisRoot = gblock.Root(), gblock.Root()
 	return p, gblock, nil
@@ -136,8 +124,9 @@ func (p *domainPipeline) executeBlock(ctx context.Context, prepared *domain.Prep
 		if err := p.flush(root, n); err != nil {
 			return nil, view, err
 		}
-		if p.prune.every > 0 && p.flushes%p.prune.every == 0 {
-			p.pruneState(ctx, n)
+		// By number, not by count, so that restarts do not put it off.
+		if p.pruneEvery > 0 && (n/p.flushEvery)%p.pruneEvery == 0 {
+			p.pruneDue = true
 		}
 	}
 	var parentHash common.Hash
@@ -203,61 +192,7 @@ func (p *domainPipeline) flush(root common.Hash, n uint64) error {
 		return fmt.Errorf("domain %d: flush state: %w", p.id, err)
 	}
 	p.flushed.root, p.flushed.number = root, n
-	p.flushes++
 	return nil
-}
-
-// pruneState deletes from disk the states no restart or reorg can open
-// any more, head being the newest domain block. A failure is logged and
-// left: pruning deletes only nodes no kept root reaches, so a half-done
-// prune loses nothing, and the next one catches up.
-func (p *domainPipeline) pruneState(ctx context.Context, head uint64) {
-	start := time.Now()
-	keep, err := p.pruneKeep(ctx, head)
-	if err == nil {
-		var st domain.PruneStats
-		st, err = p.store.Prune(ctx, keep)
-		p.pruned += st.Deleted
-		if err == nil {
-			p.prune.log.Info("pruned domain state", "domain", p.id, "head", head, "roots", st.Roots,
-				"nodes", st.Marked, "deleted", st.Deleted, "took", time.Since(start).Round(time.Millisecond))
-			return
-		}
-	}
-	p.prune.log.Warn("domain state not pruned", "domain", p.id, "head", head, "err", err)
-}
-
-// pruneKeep returns every root a restart or a reorg may still open: the
-// genesis, each state held in memory, and the state of every domain block
-// in the window below head (all forks the pipeline executed, and the
-// indexed ones it has no header of). A reorg restores from a checkpoint at
-// most ReorgWindow+CheckpointEvery consensus blocks back, whose flushed
-// state is at most FlushEvery domain blocks older, and a consensus block
-// derives at most one block of a domain: the window covers them all.
-func (p *domainPipeline) pruneKeep(ctx context.Context, head uint64) ([]common.Hash, error) {
-	lowest := head - min(head, p.prune.window)
-	keep := []common.Hash{p.genesisRoot, p.flushed.root}
-	for root := range p.roots {
-		keep = append(keep, root)
-	}
-	have := make(map[uint64]bool)
-	for _, h := range p.headers {
-		if n := h.Number.Uint64(); n >= lowest {
-			keep = append(keep, h.Root)
-			have[n] = true
-		}
-	}
-	for n := lowest; n <= head; n++ {
-		if have[n] {
-			continue
-		}
-		h, err := p.prune.header(ctx, n)
-		if err != nil {
-			return nil, fmt.Errorf("domain %d: header of block %d to keep its state: %w", p.id, n, err)
-		}
-		keep = append(keep, h.Root)
-	}
-	return keep, nil
 }
 
 func (p *domainPipeline) close() error {

@@ -20,7 +20,9 @@ func openOnDisk(t *testing.T, src source.Source, cfg Config, dir string) *harnes
 	if err != nil {
 		t.Fatal(err)
 	}
-	idx, err := indexer.Open(filepath.Join(dir, "index"), indexer.Options{})
+	// A short undo retention, so that old checkpoints leave the index and
+	// the states they named become prunable.
+	idx, err := indexer.Open(filepath.Join(dir, "index"), indexer.Options{UndoRetention: 16})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -52,10 +54,12 @@ func (h *harness) close() {
 
 // Pruning flushed domain state on every flush, with reorgs and a restart
 // every five blocks (after which reorgs restore from checkpoints, whose
-// flushed states must have survived), leaves the index a run without
-// restarts builds. Restarting this often is what makes a reorg reach below
-// everything the pipeline holds in memory: with the window of kept states
-// cut to nothing, this test fails with a missing flushed state.
+// flushed states must have survived), then a restart and a rollback to the
+// oldest block the index can restore, leaves the index a run without
+// restarts builds. Restarting this often is what makes reorgs reach below
+// everything the pipeline holds in memory; the last restore runs on a
+// freshly opened store, whose trie database has no cache that could hide a
+// pruned node.
 func TestPruningKeepsWhatReorgsAndRestartsNeed(t *testing.T) {
 	d := newDevnet(t, devnet.Config{Seed: 4, ChallengePeriod: 6, MaxReorgDepth: 6, TxPerBlock: 8, ForkProbability: 0.35})
 	src := source.NewEmbedded(d)
@@ -63,18 +67,29 @@ func TestPruningKeepsWhatReorgsAndRestartsNeed(t *testing.T) {
 	dir := t.TempDir()
 	live := openOnDisk(t, src, cfg, dir)
 	pruned := 0
+	restart := func() {
+		for _, p := range live.f.pipes {
+			pruned += p.pruned
+		}
+		live.close()
+		live = openOnDisk(t, src, cfg, dir)
+	}
 	for i := range 64 {
 		step(t, d)
 		live.sync()
 		if i%5 == 4 {
-			for _, p := range live.f.pipes {
-				pruned += p.pruned
-			}
-			live.close()
-			live = openOnDisk(t, src, cfg, dir)
+			restart()
 		}
 	}
+	restart()
 	defer live.close()
+	if len(live.f.ring) >= 12 {
+		t.Fatalf("ring of %d after a restart: the rollback below would not restore", len(live.f.ring))
+	}
+	if err := live.f.rollback(context.Background(), live.f.tip.number-12); err != nil {
+		t.Fatalf("rollback to the oldest restorable block: %v", err)
+	}
+	live.sync()
 	if d.Stats().Reorgs < 3 {
 		t.Fatalf("only %d reorgs", d.Stats().Reorgs)
 	}
@@ -85,7 +100,8 @@ func TestPruningKeepsWhatReorgsAndRestartsNeed(t *testing.T) {
 		t.Fatal(err)
 	}
 	defer file.Close()
-	replay := newHarnessWith(t, file, cfg)
+	replay := openOnDisk(t, file, cfg, t.TempDir())
+	defer replay.close()
 	replay.sync()
 	if live.f.tip.hash != replay.f.tip.hash {
 		t.Fatalf("tips differ: %x vs %x", live.f.tip.hash, replay.f.tip.hash)

@@ -34,7 +34,10 @@ func (f *Follower) restore(ctx context.Context, n uint64) error {
 	for id, p := range f.pipes {
 		dc, ok := meta[id]
 		if !ok {
-			dc = domainCheckpoint{FlushedRoot: p.flushed.root}
+			// No checkpoint since the genesis: the genesis state is the
+			// flushed state of the chain being restored. (The pipeline's
+			// own may be on a fork being rolled back.)
+			dc = domainCheckpoint{FlushedRoot: p.genesisRoot}
 		}
 		if err := f.rebuildState(ctx, p, snap.views[id], dc); err != nil {
 			return err

@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"path/filepath"
 
-	"github.com/ethereum/go-ethereum/core/types"
-
 	"github.com/receiptd/receiptd/domain"
 	"github.com/receiptd/receiptd/protocol"
 	"github.com/receiptd/receiptd/source"
@@ -62,13 +60,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Follower, error) {
 		if err != nil {
 			return nil, fmt.Errorf("verifier: open domain %d state: %w", dc.ID, err)
 		}
-		id := dc.ID
-		prune := pruning{every: cfg.PruneEvery, window: uint64(cfg.ReorgWindow) + cfg.CheckpointEvery + cfg.FlushEvery, log: cfg.Logger,
-			header: func(ctx context.Context, n uint64) (*types.Header, error) {
-				h, _, err := deps.Index.DomainBlock(ctx, id, n)
-				return h, err
-			}}
-		pipe, _, err := newDomainPipeline(dc.ID, genesis, db, cfg.FlushEvery, prune)
+		pipe, _, err := newDomainPipeline(dc.ID, genesis, db, cfg.FlushEvery, cfg.PruneEvery)
 		if err != nil {
 			db.Close()
 			return nil, fmt.Errorf("verifier: domain %d state: %w", dc.ID, err)
@@ -129,7 +121,7 @@ func (f *Follower) commitGenesis(ctx context.Context, genesis *protocol.State) e
 			FlushedRoot: p.flushed.root, FlushedNumber: p.flushed.number})
 	}
 	var err error
-	if u.Checkpoint, err = encodeCheckpoint(snap, f.pipes); err != nil {
+	if u.Checkpoint, err = encodeCheckpoint(snap); err != nil {
 		return err
 	}
 	if err := f.idx.Commit(ctx, u); err != nil {
