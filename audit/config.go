@@ -33,7 +33,7 @@ type Config struct {
 	// keeps a core of its own; it helps with recovery whenever its next
 	// block's senders are not ready, so no core idles. (With as many
 	// workers as cores, the Go scheduler time-slices the executor with
-	// them and a run takes 10-20% longer.)
+	// them: 5-18% longer in three paired runs of 20,042 txs.)
 	Workers int
 	// Progress receives a progress line (height, blocks/s, Mgas/s) at most
 	// every ProgressInterval. Nil disables progress output.

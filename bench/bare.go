@@ -81,9 +81,10 @@ func (c *headerChain) GetHeaderByNumber(uint64) *types.Header          { return 
 func (c *headerChain) GetHeaderByHash(h common.Hash) *types.Header     { return c.headers[h] }
 
 // bareExecute runs the transactions of the domain chain exported in dir
-// with go-ethereum alone, on one goroutine, with a state root after every transaction: the trace's work
-// and nothing else (no derivation, no checks, no index), committing each
-// block's state to an in-memory trie database. The blocks are decoded
+// with go-ethereum alone, on one goroutine, with a state root after every
+// transaction: the trace's work and nothing else (no derivation, no
+// checks, no index), committing each block's state to an in-memory trie
+// database. The blocks are decoded
 // afresh from the chain file, outside the timer. With senders false,
 // go-ethereum recovers each sender as it applies the transaction, as it
 // does for any transaction it has not seen (this is the baseline the

@@ -8,7 +8,6 @@ import (
 	"time"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/crypto"
 	"golang.org/x/sync/errgroup"
 
 	"github.com/receiptd/receiptd/protocol"
@@ -231,7 +230,7 @@ func domainUpdate(id protocol.DomainID, ex *executed) DomainUpdate {
 			if t.Tx != nil {
 				hashes[i] = t.Tx.Hash() // cached since validity
 			} else {
-				hashes[i] = crypto.Keccak256Hash(pb.Bundle.Extrinsics[i])
+				hashes[i] = extrinsicHash(pb.Bundle.Extrinsics[i])
 			}
 		}
 		du.Senders = append(du.Senders, senders)

@@ -78,8 +78,9 @@ type DomainUpdate struct {
 	BundleRefs []common.Hash // the inboxed bundles' hashes, in order
 	Extrinsics [][][]byte    // the inboxed bundles' raw extrinsics
 	Senders    [][]common.Address
-	// TxHashes are the extrinsics' hashes as extrinsicHash gives them:
-	// the tx hash, or keccak of bytes that do not decode.
+	// TxHashes are the extrinsics' hashes as extrinsicHash gives them
+	// (the tx hash, or keccak of bytes that do not decode), shaped as
+	// Extrinsics.
 	TxHashes [][]common.Hash
 }
 

@@ -93,22 +93,11 @@ func TestPruningKeepsWhatReorgsAndRestartsNeed(t *testing.T) {
 	if d.Stats().Reorgs < 3 {
 		t.Fatalf("only %d reorgs", d.Stats().Reorgs)
 	}
-	path := filepath.Join(t.TempDir(), "chain")
-	writeChainFile(t, d, path)
-	file, err := source.OpenFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer file.Close()
-	replay := openOnDisk(t, file, cfg, t.TempDir())
-	defer replay.close()
-	replay.sync()
-	if live.f.tip.hash != replay.f.tip.hash {
-		t.Fatalf("tips differ: %x vs %x", live.f.tip.hash, replay.f.tip.hash)
-	}
-	if live.digest() != replay.digest() {
-		t.Fatal("index with pruning, reorgs and restarts differs from the index of the winning fork alone")
-	}
+	checkWinningFork(t, d, live, func(src source.Source) *harness {
+		replay := openOnDisk(t, src, cfg, t.TempDir())
+		t.Cleanup(replay.close)
+		return replay
+	})
 	if pruned == 0 {
 		t.Fatal("no trie node was pruned: the test does not exercise pruning")
 	}

@@ -55,9 +55,7 @@ func bundleRecords(u *BlockUpdate) []*indexer.BundleRecord {
 	for _, du := range u.Domains {
 		for i, ref := range du.BundleRefs {
 			validity[ref] = du.Inboxed[i].Validity
-			if i < len(du.TxHashes) {
-				txHashes[ref] = du.TxHashes[i]
-			}
+			txHashes[ref] = du.TxHashes[i]
 		}
 	}
 	var out []*indexer.BundleRecord
@@ -109,14 +107,8 @@ func domainRecords(u *BlockUpdate, du *DomainUpdate) (*indexer.DomainBlockRecord
 		}
 		valid := du.Inboxed[b].Validity.IsValid()
 		for j, raw := range du.Extrinsics[b] {
-			var hash common.Hash
-			if b < len(du.TxHashes) && j < len(du.TxHashes[b]) {
-				hash = du.TxHashes[b][j]
-			} else {
-				hash = extrinsicHash(raw)
-			}
 			t := &indexer.TxRecord{
-				Hash: hash, Domain: du.Domain, Sender: du.Senders[b][j], Raw: raw,
+				Hash: du.TxHashes[b][j], Domain: du.Domain, Sender: du.Senders[b][j], Raw: raw,
 				ConsensusNumber: u.Number, BundleIndex: uint32(bundleIndex[ref]), ExtrinsicIndex: uint32(j),
 				Fate: indexer.TxFate{DomainNumber: rec.Number, BundleHash: ref},
 			}
