@@ -41,6 +41,9 @@ const (
 	// DefaultMaxSubscriptions bounds the subscriptions open at once over
 	// all connections.
 	DefaultMaxSubscriptions = 1000
+	// DefaultResponseCacheBytes bounds the response cache: a few thousand
+	// pages of 50 receipts.
+	DefaultResponseCacheBytes = 64 << 20
 )
 
 // Status is what the follower knows beyond the index: the source's head.
@@ -83,6 +86,10 @@ type Config struct {
 	SubmitEvery time.Duration
 	// MaxSubscriptions bounds open subscriptions over all connections.
 	MaxSubscriptions int
+	// ResponseCacheBytes bounds the answers to queries kept for identical
+	// queries on the same state of the index (respcache.go); negative
+	// turns the cache off.
+	ResponseCacheBytes int
 	// Logger receives internal errors (never shown to clients). Nil discards.
 	Logger *slog.Logger
 }
@@ -101,6 +108,7 @@ func (c *Config) EnsureDefaults() {
 	setInt(&c.MaxAliases, DefaultMaxAliases)
 	setInt(&c.SubmitBurst, DefaultSubmitBurst)
 	setInt(&c.MaxSubscriptions, DefaultMaxSubscriptions)
+	setInt(&c.ResponseCacheBytes, DefaultResponseCacheBytes)
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
 	}

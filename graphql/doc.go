@@ -18,6 +18,15 @@
 // indexer.SharedReader: records are decoded once for all requests while
 // their stored bytes stay the same, so resolvers must never modify one.
 //
+// # Response cache
+//
+// Answers to queries are kept, keyed by the request and the index
+// generation its snapshot read (respcache.go), until the next commit or
+// rollback: an explorer's landing page polled by many visitors runs once
+// a consensus block. An answer with errors, or one that read the
+// follower's live status, is not kept. Config.ResponseCacheBytes bounds
+// it; negative turns it off.
+//
 // # Limits
 //
 // Before graphql-go parses a query, check (cost.go, over a small parser in
@@ -26,7 +35,8 @@
 // and an estimated cost over MaxCost, where each field counts once per
 // object it is resolved on and a connection multiplies its selection by
 // its page size (a plain list by 10). Bodies over MaxBodyBytes get 413;
-// each query runs under Timeout, at most 4×GOMAXPROCS at once. Errors are
+// each query runs under Timeout, at most GOMAXPROCS at once (server.go
+// says why), the rest waiting in arrival order. Errors are
 // GraphQL errors; failures of receiptd's own (a corrupt record, a
 // panic) are logged and reported as "internal error", never with a trace.
 //

@@ -152,7 +152,7 @@ func (r *domainResolver) Status() (*domainStatusResolver, error) {
 	if err != nil || p == nil {
 		return nil, err
 	}
-	return &domainStatusResolver{s: r.s, p: p, st: r.s.srv.cfg.Status()}, nil
+	return &domainStatusResolver{s: r.s, p: p, st: r.s.followerStatus()}, nil
 }
 
 func (r *domainResolver) Head() (*domainBlockResolver, error) {

@@ -35,7 +35,7 @@ func (r *resolver) Status(ctx context.Context) (*statusResolver, error) {
 	if err != nil {
 		return nil, err
 	}
-	return &statusResolver{s: s, st: r.srv.cfg.Status()}, nil
+	return &statusResolver{s: s, st: s.followerStatus()}, nil
 }
 
 func (r *resolver) Domains(ctx context.Context) ([]*domainResolver, error) {

@@ -37,6 +37,9 @@ type session struct {
 
 	// reads counts point reads that reached the index (tests assert on it).
 	reads atomic.Int64
+	// volatile is set when a resolver read something besides the index
+	// (followerStatus): the answer must not be cached.
+	volatile atomic.Bool
 }
 
 type domainNum struct {
@@ -81,6 +84,13 @@ func (s *session) reader() (*indexer.Reader, error) {
 		}
 	})
 	return s.r, s.err
+}
+
+// followerStatus is the follower's view of the source. It is not in the
+// index, so it marks the session volatile.
+func (s *session) followerStatus() Status {
+	s.volatile.Store(true)
+	return s.srv.cfg.Status()
 }
 
 // close releases the snapshot; safe twice and when never opened.

@@ -112,7 +112,7 @@ func (ix *Index) Commit(ctx context.Context, number uint64, hash common.Hash, fn
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("indexer: commit %d: %w", number, err)
 	}
-	if err := batch.Commit(ix.syncDue()); err != nil {
+	if err := ix.apply(batch); err != nil {
 		return fmt.Errorf("indexer: commit %d: %w", number, err)
 	}
 	return nil
@@ -182,10 +182,19 @@ func (ix *Index) Rollback(ctx context.Context, to uint64) error {
 	if err := ctx.Err(); err != nil {
 		return fmt.Errorf("indexer: rollback to %d: %w", to, err)
 	}
-	if err := batch.Commit(ix.syncDue()); err != nil {
+	if err := ix.apply(batch); err != nil {
 		return fmt.Errorf("indexer: rollback to %d: %w", to, err)
 	}
 	return nil
+}
+
+// apply commits batch inside a generation: the generation is odd while
+// the batch is being applied and even again, one higher, when it is done,
+// whether or not it applied. The caller holds commitMu.
+func (ix *Index) apply(batch kv.Batch) error {
+	ix.gen.Add(1)
+	defer ix.gen.Add(1)
+	return batch.Commit(ix.syncDue())
 }
 
 func readUndo(store kv.Reader, n uint64) (*undoRecord, error) {

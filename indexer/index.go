@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/receiptd/receiptd/indexer/internal/kv"
@@ -38,6 +39,11 @@ type Index struct {
 	readers   map[*Reader]struct{}
 	// records caches decoded records for SharedReaders.
 	records *recordCache
+	// gen counts the batches Commit and Rollback applied, as a seqlock:
+	// odd while one is being applied (see apply), even otherwise. A Reader
+	// whose snapshot was taken with gen even and unchanged around it knows
+	// exactly which state it reads (Reader.Generation).
+	gen atomic.Uint64
 }
 
 // Open opens, creating if needed, the index in dir.

@@ -27,6 +27,9 @@ type Reader struct {
 	// records is the index's decoded-record cache for a shared Reader,
 	// nil for others.
 	records *recordCache
+	// gen and genOK: see Generation.
+	gen   uint64
+	genOK bool
 }
 
 // Reader opens a snapshot of the index. The caller must Close it.
@@ -46,17 +49,28 @@ func (ix *Index) reader(records *recordCache) (*Reader, error) {
 		return nil, err
 	}
 	defer ix.release()
+	before := ix.gen.Load()
 	snap, err := store.NewSnapshot()
 	if err != nil {
 		return nil, fmt.Errorf("indexer: snapshot: %w", err)
 	}
-	r := &Reader{ix: ix, snap: snap, records: records}
+	r := &Reader{ix: ix, snap: snap, records: records, gen: before}
+	r.genOK = before%2 == 0 && ix.gen.Load() == before
 	r.view = view{g: lockedGetter{r}}
 	ix.readersMu.Lock()
 	ix.readers[r] = struct{}{}
 	ix.readersMu.Unlock()
 	return r, nil
 }
+
+// Generation identifies the state r reads: two Readers of one Index with
+// the same generation, both ok, read the same state, and a Commit or
+// Rollback between them changes it. ok is false when a Commit or Rollback
+// was being applied while r's snapshot was taken, so r cannot tell which
+// side of it the snapshot saw. Generations start at 0 each time the index
+// is opened: they identify states within one process, for caches of what
+// was read, and mean nothing on disk.
+func (r *Reader) Generation() (gen uint64, ok bool) { return r.gen, r.genOK }
 
 // Close releases the snapshot. It is safe to call twice.
 func (r *Reader) Close() error {

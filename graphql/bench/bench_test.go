@@ -25,7 +25,7 @@ func TestSyntheticIndexAnswersTheBenchQueries(t *testing.T) {
 	if got := s.receipts(); got < 2_000 {
 		t.Fatalf("shape gives %d receipts, want at least 2000", got)
 	}
-	url, stop, err := serve(ix)
+	url, stop, err := serve(ix, true)
 	if err != nil {
 		t.Fatal(err)
 	}

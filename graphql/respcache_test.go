@@ -1,0 +1,141 @@
+package graphql
+
+import (
+	"context"
+	"net/http"
+	"net/http/httptest"
+	"strings"
+	"sync/atomic"
+	"testing"
+
+	"github.com/ethereum/go-ethereum/common"
+
+	"github.com/receiptd/receiptd/indexer"
+	"github.com/receiptd/receiptd/protocol"
+)
+
+// TestResponseCache checks that a cached answer is served only while the
+// index holds the state it was computed on, and never for answers that
+// read more than the index or carry errors.
+func TestResponseCache(t *testing.T) {
+	ctx := context.Background()
+	idx, err := indexer.OpenMemory(indexer.Options{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer idx.Close()
+	var parent common.Hash
+	commit := func(n uint64) {
+		t.Helper()
+		h := protocol.Header{Number: n, ParentHash: parent, Slot: n}
+		err := idx.Commit(ctx, n, h.Hash(), func(w *indexer.Writer) error {
+			return w.PutConsensusBlock(&indexer.ConsensusBlockRecord{Number: n, Hash: h.Hash(), Header: h})
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		parent = h.Hash()
+	}
+	for n := range uint64(3) {
+		commit(n)
+	}
+	var sourceHead atomic.Uint64
+	s, err := New(Config{Index: idx, Logger: quiet(),
+		Status: func() Status { return Status{SourceHead: sourceHead.Add(1), Known: true} }})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.Close()
+	raw := func(query string) string {
+		t.Helper()
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query": "`+query+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		rec := httptest.NewRecorder()
+		s.ServeHTTP(rec, req)
+		return rec.Body.String()
+	}
+	const head = `{ consensusBlocks(last: 1) { nodes { number } } }`
+	cached := func() int {
+		s.responses.mu.Lock()
+		defer s.responses.mu.Unlock()
+		return len(s.responses.m)
+	}
+
+	if got, want := raw(head), `{"data":{"consensusBlocks":{"nodes":[{"number":"0x2"}]}}}`+"\n"; got != want {
+		t.Fatalf("head: %s, want %s", got, want)
+	}
+	if cached() != 1 {
+		t.Fatalf("%d answers cached, want 1", cached())
+	}
+	// The second answer comes from the cache: mark the entry and see it.
+	s.responses.mu.Lock()
+	for k := range s.responses.m {
+		s.responses.m[k] = []byte("marked\n")
+	}
+	s.responses.mu.Unlock()
+	if got := raw(head); got != "marked\n" {
+		t.Fatalf("the same query on the same state was executed again: %s", got)
+	}
+
+	commit(3)
+	if got := raw(head); !strings.Contains(got, `"0x3"`) {
+		t.Fatalf("after a commit: %s, want block 3", got)
+	}
+	if err := idx.Rollback(ctx, 1); err != nil {
+		t.Fatal(err)
+	}
+	if got := raw(head); !strings.Contains(got, `"0x1"`) {
+		t.Fatalf("after a rollback to 1: %s, want block 1", got)
+	}
+
+	// The follower's status is not in the index: never cached.
+	const status = `{ status { sourceHead } }`
+	if a, b := raw(status), raw(status); a == b {
+		t.Fatalf("status answered twice from one computation: %s", a)
+	}
+	// Answers with errors are not cached.
+	before := cached()
+	if got := raw(`{ consensusBlocks(first: 1, after: \"bm90IGEgY3Vyc29y\") { nodes { number } } }`); !strings.Contains(got, `"errors"`) {
+		t.Fatalf("a bad cursor was accepted: %s", got)
+	}
+	if cached() != before {
+		t.Fatalf("an answer with errors was cached")
+	}
+}
+
+func TestResponseCacheOff(t *testing.T) {
+	s, fx := newServer(t, func(c *Config) { c.ResponseCacheBytes = -1 })
+	if s.responses != nil {
+		t.Fatal("ResponseCacheBytes -1 left a cache")
+	}
+	d := mustQuery(t, s, `{ consensusBlocks(last: 1) { nodes { number } } }`, nil)
+	nodes := d["consensusBlocks"].(map[string]any)["nodes"].([]any)
+	if got, want := nodes[0].(map[string]any)["number"], hexU(fx.tip+2); got != want {
+		t.Fatalf("head %v, want %v", got, want)
+	}
+}
+
+func TestResponseCacheBound(t *testing.T) {
+	c := newResponseCache(1000)
+	for i := range 100 {
+		c.put(1, [32]byte{byte(i)}, make([]byte, 50))
+	}
+	if c.bytes > 1000 || len(c.m)*50 != c.bytes {
+		t.Fatalf("%d bytes in %d entries, want at most 1000 and 50 each", c.bytes, len(c.m))
+	}
+	c.put(1, [32]byte{200}, make([]byte, 100)) // over maxBytes/16: not kept
+	if _, ok := c.get(1, [32]byte{200}); ok {
+		t.Fatal("an answer over a sixteenth of the cache was kept")
+	}
+	c.put(0, [32]byte{201}, []byte("old"))
+	if _, ok := c.get(0, [32]byte{201}); ok {
+		t.Fatal("an answer of an older generation was kept")
+	}
+	c.put(2, [32]byte{202}, []byte("new"))
+	if len(c.m) != 1 || c.bytes != 3 {
+		t.Fatalf("a newer generation left %d entries (%d bytes) of the older", len(c.m)-1, c.bytes-3)
+	}
+	if _, ok := c.get(1, [32]byte{1}); ok {
+		t.Fatal("an entry of generation 1 was served at generation 2")
+	}
+}
