@@ -32,13 +32,21 @@ package main
 import (
 	"context"
 	"fmt"
-
 	"os"
 	"os/signal"
+	"runtime/debug"
 	"syscall"
 )
 
+// gcPercent is the GOGC receiptd run serves with (cmd/receiptd's
+// gcPercent), used here too unless the environment sets GOGC or
+// GOMEMLIMIT, so the server is measured as it ships.
+const gcPercent = 200
+
 func main() {
+	if os.Getenv("GOGC") == "" && os.Getenv("GOMEMLIMIT") == "" {
+		debug.SetGCPercent(gcPercent)
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	err := run(ctx, os.Args[1:], os.Stdout, os.Stderr)
 	stop()
