@@ -14,8 +14,9 @@ const (
 	// DefaultProgressInterval is the least time between two progress lines.
 	DefaultProgressInterval = 5 * time.Second
 	// DefaultCheckpointInterval is how many verified blocks pass between two
-	// commits of the head state. Larger means less commit work and a longer
-	// replay when a block fails.
+	// commits of the head state. Larger means fewer, larger commits, for
+	// about the same total work (see Throughput in the package doc), and a
+	// longer replay when a block fails.
 	DefaultCheckpointInterval = 128
 	// DefaultRetain is how many heights of standing headers stay below the
 	// head; a block whose parent is older is "unknown-parent". It must cover
