@@ -143,6 +143,9 @@ func (c *Config) Validate() error {
 			errs = append(errs, fmt.Errorf("%s %d is negative", v.name, v.n))
 		}
 	}
+	if c.ResponseCacheBytes > 0 && c.ResponseCacheBytes < minResponseCache {
+		errs = append(errs, fmt.Errorf("response cache bytes %d is under the least useful %d (-1 turns the cache off)", c.ResponseCacheBytes, minResponseCache))
+	}
 	if c.MaxPage > indexer.MaxPageSize {
 		errs = append(errs, fmt.Errorf("max page %d is over the index's %d", c.MaxPage, indexer.MaxPageSize))
 	}

@@ -22,8 +22,8 @@
 //
 // Answers to queries are kept, keyed by the request and the index
 // generation its snapshot read (respcache.go), until the next commit or
-// rollback: an explorer's landing page polled by many visitors runs once
-// a consensus block. An answer with errors, or one that read the
+// rollback: an explorer's landing page polled by many visitors runs about
+// once a consensus block. An answer with errors, or one that read the
 // follower's live status, is not kept. Config.ResponseCacheBytes bounds
 // it; negative turns it off.
 //

@@ -2,8 +2,10 @@ package graphql
 
 import (
 	"context"
+	"maps"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -56,6 +58,7 @@ func TestResponseCache(t *testing.T) {
 	}
 	const head = `{ consensusBlocks(last: 1) { nodes { number } } }`
 	cached := func() int {
+		t.Helper()
 		s.responses.mu.Lock()
 		defer s.responses.mu.Unlock()
 		return len(s.responses.m)
@@ -78,6 +81,16 @@ func TestResponseCache(t *testing.T) {
 	}
 
 	commit(3)
+	miss := httptest.NewRecorder()
+	hit := httptest.NewRecorder()
+	for _, rec := range []*httptest.ResponseRecorder{miss, hit} {
+		req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(`{"query": "`+head+`"}`))
+		req.Header.Set("Content-Type", "application/json")
+		s.ServeHTTP(rec, req)
+	}
+	if miss.Body.String() != hit.Body.String() || !maps.EqualFunc(miss.Header(), hit.Header(), slices.Equal) {
+		t.Fatalf("a hit differs from the miss before it:\n%v %q\n%v %q", miss.Header(), miss.Body, hit.Header(), hit.Body)
+	}
 	if got := raw(head); !strings.Contains(got, `"0x3"`) {
 		t.Fatalf("after a commit: %s, want block 3", got)
 	}
@@ -93,13 +106,37 @@ func TestResponseCache(t *testing.T) {
 	if a, b := raw(status), raw(status); a == b {
 		t.Fatalf("status answered twice from one computation: %s", a)
 	}
-	// Answers with errors are not cached.
 	before := cached()
+	if got := raw(`mutation { submitFraudProof(proof: \"0x00\") { accepted reason } }`); strings.Contains(got, `"errors"`) {
+		t.Fatalf("mutation: %s", got)
+	}
+	if cached() != before {
+		t.Fatal("a mutation's answer was cached")
+	}
+	// Answers with errors are not cached.
 	if got := raw(`{ consensusBlocks(first: 1, after: \"bm90IGEgY3Vyc29y\") { nodes { number } } }`); !strings.Contains(got, `"errors"`) {
 		t.Fatalf("a bad cursor was accepted: %s", got)
 	}
 	if cached() != before {
 		t.Fatalf("an answer with errors was cached")
+	}
+}
+
+// TestFollowerStatusIsNotCached: a domain's status, nested, carries the
+// follower's view as the top-level status does.
+func TestFollowerStatusIsNotCached(t *testing.T) {
+	s, _ := newServer(t, nil)
+	d := mustQuery(t, s, `{ domains { status { lag } } }`, nil)
+	if len(d["domains"].([]any)) == 0 {
+		t.Fatal("the fixture has no domains")
+	}
+	mustQuery(t, s, `{ domains { status { lag } } }`, nil)
+	if n := len(s.responses.m); n != 0 {
+		t.Fatalf("%d answers with the follower's status cached", n)
+	}
+	mustQuery(t, s, `{ domains { id } }`, nil)
+	if n := len(s.responses.m); n != 1 {
+		t.Fatalf("%d answers cached, want the one without status", n)
 	}
 }
 
@@ -116,26 +153,51 @@ func TestResponseCacheOff(t *testing.T) {
 }
 
 func TestResponseCacheBound(t *testing.T) {
-	c := newResponseCache(1000)
-	for i := range 100 {
-		c.put(1, [32]byte{byte(i)}, make([]byte, 50))
+	const max = minResponseCache
+	c := newResponseCache(max)
+	for i := range 1000 {
+		c.put(1, requestKey{byte(i), byte(i >> 8)}, make([]byte, 100))
 	}
-	if c.bytes > 1000 || len(c.m)*50 != c.bytes {
-		t.Fatalf("%d bytes in %d entries, want at most 1000 and 50 each", c.bytes, len(c.m))
+	if c.bytes > max || len(c.m)*(100+entryOverhead) != c.bytes {
+		t.Fatalf("%d bytes charged for %d entries, want at most %d and %d each", c.bytes, len(c.m), max, 100+entryOverhead)
 	}
-	c.put(1, [32]byte{200}, make([]byte, 100)) // over maxBytes/16: not kept
-	if _, ok := c.get(1, [32]byte{200}); ok {
+	c.put(1, requestKey{200}, make([]byte, max/16)) // over a sixteenth with its overhead: not kept
+	if _, ok := c.get(1, requestKey{200}); ok {
 		t.Fatal("an answer over a sixteenth of the cache was kept")
 	}
-	c.put(0, [32]byte{201}, []byte("old"))
-	if _, ok := c.get(0, [32]byte{201}); ok {
+	c.put(0, requestKey{201}, []byte("old"))
+	if _, ok := c.get(0, requestKey{201}); ok {
 		t.Fatal("an answer of an older generation was kept")
 	}
-	c.put(2, [32]byte{202}, []byte("new"))
-	if len(c.m) != 1 || c.bytes != 3 {
-		t.Fatalf("a newer generation left %d entries (%d bytes) of the older", len(c.m)-1, c.bytes-3)
+	c.put(2, requestKey{202}, []byte("new"))
+	if len(c.m) != 1 || c.bytes != 3+entryOverhead {
+		t.Fatalf("a newer generation left %d entries of the older", len(c.m)-1)
 	}
-	if _, ok := c.get(1, [32]byte{1}); ok {
+	if _, ok := c.get(1, requestKey{1}); ok {
 		t.Fatal("an entry of generation 1 was served at generation 2")
+	}
+}
+
+func TestRequestKey(t *testing.T) {
+	base := request{Query: "query Q($a: Int, $b: Int) { status { consensusNumber } }", OperationName: "Q",
+		Variables: map[string]any{"a": 1, "b": 2}}
+	same := base
+	same.Variables = map[string]any{"b": 2, "a": 1}
+	k0, _ := keyOf(base)
+	if k, _ := keyOf(same); k != k0 {
+		t.Error("the same variables in another order gave another key")
+	}
+	for _, tc := range []struct {
+		name string
+		req  request
+	}{
+		{"operation name", request{Query: base.Query, OperationName: "R", Variables: base.Variables}},
+		{"variables", request{Query: base.Query, OperationName: "Q", Variables: map[string]any{"a": 1, "b": 3}}},
+		{"query", request{Query: base.Query + " ", OperationName: "Q", Variables: base.Variables}},
+		{"name and query split elsewhere", request{Query: "Q" + base.Query, OperationName: "", Variables: base.Variables}},
+	} {
+		if k, _ := keyOf(tc.req); k == k0 {
+			t.Errorf("another %s gave the same key", tc.name)
+		}
 	}
 }

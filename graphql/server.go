@@ -178,65 +178,39 @@ func encodeResponse(b *bytes.Buffer, resp *gql.Response) {
 const maxPooledBuf = 1 << 20
 
 // answer returns the encoded response to a POSTed request: from the
-// response cache when it holds it (a query that read the same state of
-// the index before), else executed on one snapshot, encoded into buf, and
-// cached when it may be (see responseCache).
+// response cache when it holds the answer for the index's state now, else
+// executed on one snapshot into buf, and kept when it may be (see
+// responseCache).
 func (s *Server) answer(ctx context.Context, req request, buf *bytes.Buffer) []byte {
-	kind, errResp := s.checkRequest(req)
-	if errResp != nil {
-		encodeResponse(buf, errResp)
+	kind, refused := s.checkRequest(req)
+	if refused != nil {
+		encodeResponse(buf, refused)
 		return buf.Bytes()
+	}
+	var key requestKey
+	cacheable := kind == "query" && s.responses != nil
+	if cacheable {
+		var err error
+		key, err = keyOf(req)
+		cacheable = err == nil
+	}
+	if cacheable {
+		if gen, ok := s.cfg.Index.Generation(); ok {
+			if b, hit := s.responses.get(gen, key); hit {
+				return b
+			}
+		}
 	}
 	sess := s.newSession()
 	defer sess.close()
-	var (
-		gen uint64
-		key [32]byte
-		ok  bool
-	)
-	if kind == "query" && s.responses != nil {
-		if r, err := sess.reader(); err == nil {
-			gen, ok = r.Generation()
-		}
-		if ok {
-			var err error
-			key, err = responseKey(gen, req)
-			ok = err == nil
+	resp := s.run(ctx, sess, req)
+	encodeResponse(buf, resp)
+	if cacheable && len(resp.Errors) == 0 && !sess.volatile.Load() {
+		if gen, ok := sess.generation(); ok {
+			s.responses.put(gen, key, bytes.Clone(buf.Bytes()))
 		}
 	}
-	if !ok {
-		encodeResponse(buf, s.run(ctx, sess, req))
-		return buf.Bytes()
-	}
-	if b, hit := s.responses.get(gen, key); hit {
-		return b
-	}
-	// One run for every identical request that misses meanwhile, on this
-	// request's snapshot (they read the same generation). It runs to its
-	// own deadline even if this client goes away.
-	v, _, _ := s.responses.flight.Do(string(key[:]), func() (any, error) {
-		if b, hit := s.responses.get(gen, key); hit {
-			return b, nil
-		}
-		resp := s.run(context.WithoutCancel(ctx), sess, req)
-		var out bytes.Buffer
-		encodeResponse(&out, resp)
-		if len(resp.Errors) == 0 && !sess.volatile.Load() {
-			s.responses.put(gen, key, out.Bytes())
-		}
-		return out.Bytes(), nil
-	})
-	return v.([]byte)
-}
-
-// exec checks a query against the limits and runs it on one snapshot.
-func (s *Server) exec(ctx context.Context, req request) *gql.Response {
-	if _, errResp := s.checkRequest(req); errResp != nil {
-		return errResp
-	}
-	sess := s.newSession()
-	defer sess.close()
-	return s.run(ctx, sess, req)
+	return buf.Bytes()
 }
 
 // checkRequest checks a query or mutation against the limits and returns

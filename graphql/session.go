@@ -86,6 +86,16 @@ func (s *session) reader() (*indexer.Reader, error) {
 	return s.r, s.err
 }
 
+// generation is the generation of the session's snapshot; ok is false
+// when none was opened or it cannot tell (indexer.Reader.Generation). Call
+// it after the query ran, not from a resolver.
+func (s *session) generation() (gen uint64, ok bool) {
+	if s.r == nil {
+		return 0, false
+	}
+	return s.r.Generation()
+}
+
 // followerStatus is the follower's view of the source. It is not in the
 // index, so it marks the session volatile.
 func (s *session) followerStatus() Status {

@@ -238,7 +238,9 @@ func (c *wsConn) operate(ctx context.Context, id string, req request) {
 		return
 	}
 	if kind != "subscription" {
-		resp := c.srv.exec(ctx, req)
+		sess := c.srv.newSession()
+		resp := c.srv.run(ctx, sess, req)
+		sess.close()
 		if c.next(id, resp) == nil {
 			c.write(wsMessage{ID: id, Type: "complete"})
 		}

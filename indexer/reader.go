@@ -72,6 +72,14 @@ func (ix *Index) reader(records *recordCache) (*Reader, error) {
 // was read, and mean nothing on disk.
 func (r *Reader) Generation() (gen uint64, ok bool) { return r.gen, r.genOK }
 
+// Generation is the generation of the index's state now (see
+// Reader.Generation); ok is false while a Commit or Rollback is being
+// applied. It opens no snapshot.
+func (ix *Index) Generation() (gen uint64, ok bool) {
+	g := ix.gen.Load()
+	return g, g%2 == 0
+}
+
 // Close releases the snapshot. It is safe to call twice.
 func (r *Reader) Close() error {
 	err := r.closeSnapshot()
