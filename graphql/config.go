@@ -92,6 +92,13 @@ type Config struct {
 	ResponseCacheBytes int
 	// Logger receives internal errors (never shown to clients). Nil discards.
 	Logger *slog.Logger
+	// Observe, when set, is called once per POSTed query or mutation with
+	// the name of the operation it runs ("anonymous" when that has none),
+	// the time from the
+	// decoded request to the encoded answer, and whether the answer carries
+	// errors. receiptd run passes metrics.Metrics.RecordGraphQL, which caps
+	// the names it keeps as labels.
+	Observe func(operation string, d time.Duration, errored bool)
 }
 
 // EnsureDefaults fills in zero fields.

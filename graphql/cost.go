@@ -93,6 +93,20 @@ func (l *limits) check(query, opName string, vars map[string]any) (string, error
 	return op.kind, nil
 }
 
+// operationName is the name of the operation a request runs: opName when
+// given, else the name of the document's only operation; "" when that is
+// anonymous or the document does not parse.
+func (l *limits) operationName(query, opName string) string {
+	if opName != "" {
+		return opName
+	}
+	doc, err := l.parse(query)
+	if err != nil || len(doc.ops) != 1 {
+		return ""
+	}
+	return doc.ops[0].name
+}
+
 func (a *analysis) selections(sels []selection, parent string, mult, depth int) error {
 	for _, s := range sels {
 		switch {

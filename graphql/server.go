@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common/lru"
 	gql "github.com/graph-gophers/graphql-go"
@@ -148,7 +149,15 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	ctx := withClient(r.Context(), clientOf(r))
 	bb.Reset() // the request is decoded: its buffer may take the response
-	out := s.answer(ctx, req, bb)
+	start := time.Now()
+	out, errored := s.answer(ctx, req, bb)
+	if s.cfg.Observe != nil {
+		op := s.limits.operationName(req.Query, req.OperationName)
+		if op == "" {
+			op = "anonymous"
+		}
+		s.cfg.Observe(op, time.Since(start), errored)
+	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
@@ -180,12 +189,12 @@ const maxPooledBuf = 1 << 20
 // answer returns the encoded response to a POSTed request: from the
 // response cache when it holds the answer for the index's state now, else
 // executed on one snapshot into buf, and kept when it may be (see
-// responseCache).
-func (s *Server) answer(ctx context.Context, req request, buf *bytes.Buffer) []byte {
+// responseCache). errored reports whether the answer carries errors.
+func (s *Server) answer(ctx context.Context, req request, buf *bytes.Buffer) (answer []byte, errored bool) {
 	kind, refused := s.checkRequest(req)
 	if refused != nil {
 		encodeResponse(buf, refused)
-		return buf.Bytes()
+		return buf.Bytes(), true
 	}
 	var key requestKey
 	cacheable := kind == "query" && s.responses != nil
@@ -197,7 +206,7 @@ func (s *Server) answer(ctx context.Context, req request, buf *bytes.Buffer) []b
 	if cacheable {
 		if gen, ok := s.cfg.Index.Generation(); ok {
 			if b, hit := s.responses.get(gen, key); hit {
-				return b
+				return b, false // only answers without errors are kept
 			}
 		}
 	}
@@ -210,7 +219,7 @@ func (s *Server) answer(ctx context.Context, req request, buf *bytes.Buffer) []b
 			s.responses.put(gen, key, bytes.Clone(buf.Bytes()))
 		}
 	}
-	return buf.Bytes()
+	return buf.Bytes(), len(resp.Errors) > 0
 }
 
 // checkRequest checks a query or mutation against the limits and returns

@@ -178,7 +178,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Verify: func(_ context.Context, p *protocol.FraudProof) error {
 			return pv.VerifyFraudProof(follower.LatestState(), p)
 		},
-		Submit: src.SubmitFraudProof,
+		Submit:  src.SubmitFraudProof,
+		Observe: m.RecordGraphQL,
 	})
 	if err != nil {
 		return fmt.Errorf("run: graphql: %w", err)

@@ -1,0 +1,54 @@
+package graphql
+
+import (
+	"sync"
+	"testing"
+	"time"
+)
+
+// TestObserve checks what receiptd run's request metrics receive: one
+// observation per request, under its operation name, with errors flagged,
+// whether the answer was executed or came from the cache.
+func TestObserve(t *testing.T) {
+	type obs struct {
+		op      string
+		errored bool
+	}
+	var (
+		mu  sync.Mutex
+		got []obs
+	)
+	s, _ := newServer(t, func(c *Config) {
+		c.Observe = func(op string, d time.Duration, errored bool) {
+			if d < 0 {
+				t.Errorf("%s: negative duration %v", op, d)
+			}
+			mu.Lock()
+			got = append(got, obs{op, errored})
+			mu.Unlock()
+		}
+	})
+	for _, tc := range []struct {
+		name  string
+		query string
+		want  obs
+	}{
+		{"named", `query Heads { consensusBlocks(last: 1) { nodes { number } } }`, obs{"Heads", false}},
+		{"named, from the cache", `query Heads { consensusBlocks(last: 1) { nodes { number } } }`, obs{"Heads", false}},
+		{"anonymous", `{ domains { domainId } }`, obs{"anonymous", false}},
+		{"refused by the limits", `{ receipts(first: 100000) { nodes { hash } } }`, obs{"anonymous", true}},
+		{"resolver error", `query Bad { consensusBlocks(first: 1, after: "bm90IGEgY3Vyc29y") { nodes { number } } }`, obs{"Bad", true}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			mu.Lock()
+			got = nil
+			mu.Unlock()
+			post(t, s, tc.query, nil)
+			mu.Lock()
+			defer mu.Unlock()
+			if len(got) != 1 || got[0] != tc.want {
+				t.Fatalf("observed %v, want [%v]", got, tc.want)
+			}
+		})
+	}
+}
