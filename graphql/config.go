@@ -99,6 +99,10 @@ type Config struct {
 	// errors. receiptd run passes metrics.Metrics.RecordGraphQL, which caps
 	// the names it keeps as labels.
 	Observe func(operation string, d time.Duration, errored bool)
+	// ObserveCache, when set, is called once per query looked up in the
+	// response cache: hit when it was answered from it. receiptd run
+	// passes metrics.Metrics.RecordGraphQLCache.
+	ObserveCache func(hit bool)
 }
 
 // EnsureDefaults fills in zero fields.

@@ -1,6 +1,7 @@
 package graphql
 
 import (
+	"slices"
 	"sync"
 	"testing"
 	"time"
@@ -15,8 +16,9 @@ func TestObserve(t *testing.T) {
 		errored bool
 	}
 	var (
-		mu  sync.Mutex
-		got []obs
+		mu      sync.Mutex
+		got     []obs
+		lookups []bool
 	)
 	s, _ := newServer(t, func(c *Config) {
 		c.Observe = func(op string, d time.Duration, errored bool) {
@@ -27,27 +29,37 @@ func TestObserve(t *testing.T) {
 			got = append(got, obs{op, errored})
 			mu.Unlock()
 		}
+		c.ObserveCache = func(hit bool) {
+			mu.Lock()
+			lookups = append(lookups, hit)
+			mu.Unlock()
+		}
 	})
 	for _, tc := range []struct {
-		name  string
-		query string
-		want  obs
+		name    string
+		query   string
+		want    obs
+		lookups []bool // cache lookups, hit or not
 	}{
-		{"named", `query Heads { consensusBlocks(last: 1) { nodes { number } } }`, obs{"Heads", false}},
-		{"named, from the cache", `query Heads { consensusBlocks(last: 1) { nodes { number } } }`, obs{"Heads", false}},
-		{"anonymous", `{ domains { domainId } }`, obs{"anonymous", false}},
-		{"refused by the limits", `{ receipts(first: 100000) { nodes { hash } } }`, obs{"anonymous", true}},
-		{"resolver error", `query Bad { consensusBlocks(first: 1, after: "bm90IGEgY3Vyc29y") { nodes { number } } }`, obs{"Bad", true}},
+		{"named", `query Heads { consensusBlocks(last: 1) { nodes { number } } }`, obs{"Heads", false}, []bool{false}},
+		{"named, from the cache", `query Heads { consensusBlocks(last: 1) { nodes { number } } }`, obs{"Heads", false}, []bool{true}},
+		{"anonymous", `{ domains { domainId } }`, obs{"anonymous", false}, []bool{false}},
+		{"refused by the limits", `{ receipts(first: 100000) { nodes { hash } } }`, obs{"anonymous", true}, nil},
+		{"resolver error", `query Bad { consensusBlocks(first: 1, after: "bm90IGEgY3Vyc29y") { nodes { number } } }`, obs{"Bad", true}, []bool{false}},
+		{"mutation", `mutation { submitFraudProof(proof: "0x00") { accepted } }`, obs{"anonymous", false}, nil},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			mu.Lock()
-			got = nil
+			got, lookups = nil, nil
 			mu.Unlock()
 			post(t, s, tc.query, nil)
 			mu.Lock()
 			defer mu.Unlock()
 			if len(got) != 1 || got[0] != tc.want {
 				t.Fatalf("observed %v, want [%v]", got, tc.want)
+			}
+			if !slices.Equal(lookups, tc.lookups) {
+				t.Fatalf("cache lookups %v, want %v", lookups, tc.lookups)
 			}
 		})
 	}

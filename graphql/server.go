@@ -204,10 +204,16 @@ func (s *Server) answer(ctx context.Context, req request, buf *bytes.Buffer) (an
 		cacheable = err == nil
 	}
 	if cacheable {
-		if gen, ok := s.cfg.Index.Generation(); ok {
-			if b, hit := s.responses.get(gen, key); hit {
-				return b, false // only answers without errors are kept
-			}
+		gen, ok := s.cfg.Index.Generation()
+		var b []byte
+		if ok {
+			b, ok = s.responses.get(gen, key)
+		}
+		if s.cfg.ObserveCache != nil {
+			s.cfg.ObserveCache(ok)
+		}
+		if ok {
+			return b, false // only answers without errors are kept
 		}
 	}
 	sess := s.newSession()

@@ -86,4 +86,5 @@ func recordEverything(m metrics.Metricer) {
 	m.RecordOldestChallengeAge(5)
 	m.RecordProof(metrics.ProofSubmitted)
 	m.RecordGraphQL("receipts", 4*time.Millisecond, false)
+	m.RecordGraphQLCache(true)
 }

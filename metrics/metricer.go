@@ -61,6 +61,9 @@ type Metricer interface {
 
 	// RecordGraphQL observes one GraphQL request by operation name.
 	RecordGraphQL(operation string, d time.Duration, errored bool)
+	// RecordGraphQLCache counts one lookup of a query's answer in the
+	// GraphQL response cache.
+	RecordGraphQLCache(hit bool)
 }
 
 // Receipt verdicts: the fixed values of the verdict label.
@@ -137,3 +140,4 @@ func (NoopMetrics) RecordChallenge(string, int)                 {}
 func (NoopMetrics) RecordOldestChallengeAge(uint64)             {}
 func (NoopMetrics) RecordProof(string)                          {}
 func (NoopMetrics) RecordGraphQL(string, time.Duration, bool)   {}
+func (NoopMetrics) RecordGraphQLCache(bool)                     {}

@@ -51,6 +51,7 @@ type Metrics struct {
 
 	graphql       *prometheus.HistogramVec
 	graphqlErrors *prometheus.CounterVec
+	graphqlCache  *prometheus.CounterVec
 
 	verdicts, results              fixedLabel
 	domains, stageNames, kinds     *cappedLabel
@@ -114,10 +115,12 @@ func New() *Metrics {
 	m.graphql = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "graphql_request_duration_seconds",
 		Help: "GraphQL request latency, by operation name.", Buckets: graphqlBuckets}, []string{"operation"})
 	m.graphqlErrors = counterVec("graphql_request_errors_total", "GraphQL requests that returned errors, by operation name.", "operation")
+	m.graphqlCache = counterVec("graphql_response_cache_lookups_total",
+		"Queries looked up in the GraphQL response cache, by result: hit (answered from it) or miss (executed).", "result")
 
 	reg.MustRegister(m.up, m.consensusHead, m.sourceHead, m.sourceErrors, m.reconnects, m.reorgs, m.reorgDepth,
 		m.blocks, m.txs, m.stages, m.verified, m.lag, m.receipts, m.badAge, m.period, m.confirmedBad, m.slashed,
-		m.challenges, m.challengeAge, m.proofs, m.graphql, m.graphqlErrors)
+		m.challenges, m.challengeAge, m.proofs, m.graphql, m.graphqlErrors, m.graphqlCache)
 	prometheus.WrapRegistererWithPrefix(Namespace+"_", reg).MustRegister(collectors.NewGoCollector())
 	reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{Namespace: Namespace}))
 
@@ -125,6 +128,8 @@ func New() *Metrics {
 	for _, r := range []string{ProofBuilt, ProofSubmitted, ProofAccepted, ProofRejected} {
 		m.proofs.WithLabelValues(r)
 	}
+	m.graphqlCache.WithLabelValues("hit")
+	m.graphqlCache.WithLabelValues("miss")
 	return m
 }
 
@@ -224,6 +229,14 @@ func (m *Metrics) RecordChallenge(status string, delta int) {
 func (m *Metrics) RecordOldestChallengeAge(ageBlocks uint64) { m.challengeAge.Set(float64(ageBlocks)) }
 
 func (m *Metrics) RecordProof(result string) { m.proofs.WithLabelValues(m.results.value(result)).Inc() }
+
+func (m *Metrics) RecordGraphQLCache(hit bool) {
+	if hit {
+		m.graphqlCache.WithLabelValues("hit").Inc()
+	} else {
+		m.graphqlCache.WithLabelValues("miss").Inc()
+	}
+}
 
 func (m *Metrics) RecordGraphQL(operation string, d time.Duration, errored bool) {
 	op := name(m.opsNames, operation)

@@ -252,6 +252,18 @@ receiptd_graphql_request_errors_total{operation="receipts"} 1
 	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "receiptd_graphql_request_errors_total"); err != nil {
 		t.Error(err)
 	}
+	m.RecordGraphQLCache(true)
+	m.RecordGraphQLCache(true)
+	m.RecordGraphQLCache(false)
+	want = `
+# HELP receiptd_graphql_response_cache_lookups_total Queries looked up in the GraphQL response cache, by result: hit (answered from it) or miss (executed).
+# TYPE receiptd_graphql_response_cache_lookups_total counter
+receiptd_graphql_response_cache_lookups_total{result="hit"} 2
+receiptd_graphql_response_cache_lookups_total{result="miss"} 1
+`
+	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "receiptd_graphql_response_cache_lookups_total"); err != nil {
+		t.Error(err)
+	}
 }
 
 // familyNames lists the metric families named in an exposition text.

@@ -178,8 +178,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Verify: func(_ context.Context, p *protocol.FraudProof) error {
 			return pv.VerifyFraudProof(follower.LatestState(), p)
 		},
-		Submit:  src.SubmitFraudProof,
-		Observe: m.RecordGraphQL,
+		Submit:       src.SubmitFraudProof,
+		Observe:      m.RecordGraphQL,
+		ObserveCache: m.RecordGraphQLCache,
 	})
 	if err != nil {
 		return fmt.Errorf("run: graphql: %w", err)
