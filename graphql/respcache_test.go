@@ -155,21 +155,21 @@ func TestResponseCacheOff(t *testing.T) {
 func TestResponseCacheBound(t *testing.T) {
 	const max = minResponseCache
 	c := newResponseCache(max)
-	for i := range 1000 {
+	for i := range 1000 { // keys {i, i>>8}: none starts 0xff 0xff
 		c.put(1, requestKey{byte(i), byte(i >> 8)}, make([]byte, 100))
 	}
 	if c.bytes > max || len(c.m)*(100+entryOverhead) != c.bytes {
 		t.Fatalf("%d bytes charged for %d entries, want at most %d and %d each", c.bytes, len(c.m), max, 100+entryOverhead)
 	}
-	c.put(1, requestKey{200}, make([]byte, max/16)) // over a sixteenth with its overhead: not kept
-	if _, ok := c.get(1, requestKey{200}); ok {
+	c.put(1, requestKey{0xff, 0xff, 1}, make([]byte, max/16)) // over a sixteenth with its overhead: not kept
+	if _, ok := c.get(1, requestKey{0xff, 0xff, 1}); ok {
 		t.Fatal("an answer over a sixteenth of the cache was kept")
 	}
-	c.put(0, requestKey{201}, []byte("old"))
-	if _, ok := c.get(0, requestKey{201}); ok {
+	c.put(0, requestKey{0xff, 0xff, 2}, []byte("old"))
+	if _, ok := c.get(0, requestKey{0xff, 0xff, 2}); ok {
 		t.Fatal("an answer of an older generation was kept")
 	}
-	c.put(2, requestKey{202}, []byte("new"))
+	c.put(2, requestKey{0xff, 0xff, 3}, []byte("new"))
 	if len(c.m) != 1 || c.bytes != 3+entryOverhead {
 		t.Fatalf("a newer generation left %d entries of the older", len(c.m)-1)
 	}
