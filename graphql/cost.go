@@ -62,12 +62,13 @@ type analysis struct {
 var errTooCostly = errors.New("too costly")
 
 // check parses the query and refuses it when it is too deep or too
-// costly; it returns the operation's kind ("query", "mutation",
-// "subscription"). Errors name the limit and the figures.
-func (l *limits) check(query, opName string, vars map[string]any) (string, error) {
+// costly; it returns the kind ("query", "mutation", "subscription") and
+// the name ("" when anonymous) of the operation the request runs, the name
+// also when the limits refuse it. Errors name the limit and the figures.
+func (l *limits) check(query, opName string, vars map[string]any) (kind, name string, err error) {
 	doc, err := l.parse(query)
 	if err != nil {
-		return "", err
+		return "", "", err
 	}
 	var op *operation
 	for _, o := range doc.ops {
@@ -77,34 +78,20 @@ func (l *limits) check(query, opName string, vars map[string]any) (string, error
 	}
 	if op == nil {
 		if opName == "" {
-			return "", fmt.Errorf("the document has %d operations: name one with operationName", len(doc.ops))
+			return "", "", fmt.Errorf("the document has %d operations: name one with operationName", len(doc.ops))
 		}
-		return "", fmt.Errorf("no operation named %q", opName)
+		return "", "", fmt.Errorf("no operation named %q", opName)
 	}
 	root := map[string]string{"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}[op.kind]
 	a := &analysis{limits: l, doc: doc, vars: vars}
 	err = a.selections(op.sels, root, 1, 1)
 	switch {
 	case errors.Is(err, errTooCostly):
-		return "", fmt.Errorf("query cost exceeds the limit of %d (each field counts once per object it is resolved on; connections multiply by their page size): ask for smaller pages or fewer fields", l.maxCost)
+		return "", op.name, fmt.Errorf("query cost exceeds the limit of %d (each field counts once per object it is resolved on; connections multiply by their page size): ask for smaller pages or fewer fields", l.maxCost)
 	case err != nil:
-		return "", err
+		return "", op.name, err
 	}
-	return op.kind, nil
-}
-
-// operationName is the name of the operation a request runs: opName when
-// given, else the name of the document's only operation; "" when that is
-// anonymous or the document does not parse.
-func (l *limits) operationName(query, opName string) string {
-	if opName != "" {
-		return opName
-	}
-	doc, err := l.parse(query)
-	if err != nil || len(doc.ops) != 1 {
-		return ""
-	}
-	return doc.ops[0].name
+	return op.kind, op.name, nil
 }
 
 func (a *analysis) selections(sels []selection, parent string, mult, depth int) error {

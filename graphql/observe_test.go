@@ -45,6 +45,7 @@ func TestObserve(t *testing.T) {
 		{"named, from the cache", `query Heads { consensusBlocks(last: 1) { nodes { number } } }`, obs{"Heads", false}, []bool{true}},
 		{"anonymous", `{ domains { domainId } }`, obs{"anonymous", false}, []bool{false}},
 		{"refused by the limits", `{ receipts(first: 100000) { nodes { hash } } }`, obs{"anonymous", true}, nil},
+		{"named, refused by the limits", `query Big { receipts(first: 100000) { nodes { hash } } }`, obs{"Big", true}, nil},
 		{"resolver error", `query Bad { consensusBlocks(first: 1, after: "bm90IGEgY3Vyc29y") { nodes { number } } }`, obs{"Bad", true}, []bool{false}},
 		{"mutation", `mutation { submitFraudProof(proof: "0x00") { accepted } }`, obs{"anonymous", false}, nil},
 	} {

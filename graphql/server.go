@@ -150,9 +150,8 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 	ctx := withClient(r.Context(), clientOf(r))
 	bb.Reset() // the request is decoded: its buffer may take the response
 	start := time.Now()
-	out, errored := s.answer(ctx, req, bb)
+	out, op, errored := s.answer(ctx, req, bb)
 	if s.cfg.Observe != nil {
-		op := s.limits.operationName(req.Query, req.OperationName)
 		if op == "" {
 			op = "anonymous"
 		}
@@ -189,12 +188,13 @@ const maxPooledBuf = 1 << 20
 // answer returns the encoded response to a POSTed request: from the
 // response cache when it holds the answer for the index's state now, else
 // executed on one snapshot into buf, and kept when it may be (see
-// responseCache). errored reports whether the answer carries errors.
-func (s *Server) answer(ctx context.Context, req request, buf *bytes.Buffer) (answer []byte, errored bool) {
-	kind, refused := s.checkRequest(req)
+// responseCache). op is the name of the operation the request runs ("" when
+// anonymous or unknown); errored reports whether the answer carries errors.
+func (s *Server) answer(ctx context.Context, req request, buf *bytes.Buffer) (answer []byte, op string, errored bool) {
+	kind, op, refused := s.checkRequest(req)
 	if refused != nil {
 		encodeResponse(buf, refused)
-		return buf.Bytes(), true
+		return buf.Bytes(), op, true
 	}
 	var key requestKey
 	cacheable := kind == "query" && s.responses != nil
@@ -213,7 +213,7 @@ func (s *Server) answer(ctx context.Context, req request, buf *bytes.Buffer) (an
 			s.cfg.ObserveCache(ok)
 		}
 		if ok {
-			return b, false // only answers without errors are kept
+			return b, op, false // only answers without errors are kept
 		}
 	}
 	sess := s.newSession()
@@ -225,23 +225,27 @@ func (s *Server) answer(ctx context.Context, req request, buf *bytes.Buffer) (an
 			s.responses.put(gen, key, bytes.Clone(buf.Bytes()))
 		}
 	}
-	return buf.Bytes(), len(resp.Errors) > 0
+	return buf.Bytes(), op, len(resp.Errors) > 0
 }
 
 // checkRequest checks a query or mutation against the limits and returns
-// its operation kind, or the error response that refuses it.
-func (s *Server) checkRequest(req request) (kind string, refused *gql.Response) {
+// its operation's kind and name (limits.check), or the error response
+// that refuses it.
+func (s *Server) checkRequest(req request) (kind, name string, refused *gql.Response) {
 	if strings.TrimSpace(req.Query) == "" {
-		return "", errorResponse("the request has no query")
+		return "", req.OperationName, errorResponse("the request has no query")
 	}
-	kind, err := s.limits.check(req.Query, req.OperationName, req.Variables)
+	kind, name, err := s.limits.check(req.Query, req.OperationName, req.Variables)
 	if err != nil {
-		return "", errorResponse(err.Error())
+		if name == "" {
+			name = req.OperationName
+		}
+		return "", name, errorResponse(err.Error())
 	}
 	if kind == "subscription" {
-		return "", errorResponse("subscriptions run over WebSocket (graphql-transport-ws) on this path")
+		return "", name, errorResponse("subscriptions run over WebSocket (graphql-transport-ws) on this path")
 	}
-	return kind, nil
+	return kind, name, nil
 }
 
 // run executes a checked request on sess, within the time limit and a

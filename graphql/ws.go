@@ -232,7 +232,7 @@ func (c *wsConn) sendError(id, msg string) {
 // operate runs one operation: a query or mutation answers once, a
 // subscription streams until it ends or the client completes it.
 func (c *wsConn) operate(ctx context.Context, id string, req request) {
-	kind, err := c.srv.limits.check(req.Query, req.OperationName, req.Variables)
+	kind, _, err := c.srv.limits.check(req.Query, req.OperationName, req.Variables)
 	if err != nil {
 		c.sendError(id, err.Error())
 		return
