@@ -2,7 +2,6 @@ package indexer
 
 import (
 	"context"
-	"sync"
 	"testing"
 )
 
@@ -55,66 +54,6 @@ func TestGenerationNamesOneState(t *testing.T) {
 		}
 		if g := gen(); g != before {
 			t.Fatalf("a refused commit changed nothing, yet moved the generation from %d to %d", before, g)
-		}
-	})
-}
-
-// TestGenerationUnderConcurrentCommits: readers taken while blocks are
-// committed and rolled back never see two states under one ok
-// generation.
-func TestGenerationUnderConcurrentCommits(t *testing.T) {
-	eachBackend(t, func(t *testing.T, b backend) {
-		ix := b.open(t, Options{})
-		commitChain(t, ix, "a", 0, 0)
-		done := make(chan struct{})
-		var wg sync.WaitGroup
-		wg.Go(func() {
-			defer close(done)
-			for i := range 60 {
-				commitChain(t, ix, "a", 1, 3)
-				if err := ix.Rollback(context.Background(), uint64(i%2)); err != nil {
-					t.Error(err)
-					return
-				}
-				commitChain(t, ix, "b", 1+uint64(i%2), 2)
-				if err := ix.Rollback(context.Background(), 0); err != nil {
-					t.Error(err)
-					return
-				}
-			}
-		})
-		states := map[uint64]Progress{}
-		var ok, notOK int
-		for {
-			select {
-			case <-done:
-				wg.Wait()
-				if ok == 0 {
-					t.Fatal("no reader had an ok generation")
-				}
-				t.Logf("%d readers with an ok generation, %d taken mid-commit", ok, notOK)
-				return
-			default:
-			}
-			r, err := ix.Reader()
-			if err != nil {
-				t.Fatal(err)
-			}
-			g, isOK := r.Generation()
-			p, _, err := r.Progress()
-			r.Close()
-			if err != nil {
-				t.Fatal(err)
-			}
-			if !isOK {
-				notOK++
-				continue
-			}
-			ok++
-			if prev, seen := states[g]; seen && prev != p {
-				t.Fatalf("generation %d named block %d %x and block %d %x", g, prev.Number, prev.Hash, p.Number, p.Hash)
-			}
-			states[g] = p
 		}
 	})
 }

@@ -202,14 +202,20 @@ func TestCrashLeavesACommittedPrefix(t *testing.T) {
 	t.Logf("%d crash images, progress seen at %d distinct blocks", len(clones), len(seen))
 }
 
-// Readers opened while blocks commit each see one whole block: the
-// progress, its consensus block and its domain block agree.
+// Readers opened while blocks commit and roll back each see one whole
+// block: the progress, its consensus block and its domain block agree. And
+// readers with the same ok generation see the same block, which the
+// GraphQL response cache relies on.
 func TestReadersSeeWholeBlocks(t *testing.T) {
 	eachBackend(t, func(t *testing.T, b backend) {
 		ix := b.open(t, Options{})
 		commitChain(t, ix, "main", 0, 1)
 		done := make(chan struct{})
-		var wg sync.WaitGroup
+		var (
+			wg     sync.WaitGroup
+			mu     sync.Mutex
+			states = map[uint64]Progress{} // by ok generation
+		)
 		for range 2 {
 			wg.Go(func() {
 				for {
@@ -223,6 +229,7 @@ func TestReadersSeeWholeBlocks(t *testing.T) {
 						t.Error(err)
 						return
 					}
+					gen, genOK := r.Generation()
 					p, _, err1 := r.Progress()
 					blk, err2 := r.ConsensusBlock(p.Number)
 					dblk, err3 := r.DomainBlock(testDomain, p.Number)
@@ -235,11 +242,34 @@ func TestReadersSeeWholeBlocks(t *testing.T) {
 						t.Errorf("snapshot at %d mixes blocks", p.Number)
 						return
 					}
+					if !genOK {
+						continue
+					}
+					mu.Lock()
+					prev, seen := states[gen]
+					states[gen] = p
+					mu.Unlock()
+					if seen && prev != p {
+						t.Errorf("generation %d named block %d %x and block %d %x", gen, prev.Number, prev.Hash, p.Number, p.Hash)
+						return
+					}
 				}
 			})
 		}
-		commitChain(t, ix, "main", 2, 25)
+		for range 30 {
+			commitChain(t, ix, "main", 2, 4)
+			if err := ix.Rollback(context.Background(), 1); err != nil {
+				t.Fatal(err)
+			}
+			commitChain(t, ix, "side", 2, 3)
+			if err := ix.Rollback(context.Background(), 1); err != nil {
+				t.Fatal(err)
+			}
+		}
 		close(done)
 		wg.Wait()
+		if len(states) == 0 {
+			t.Fatal("no reader had an ok generation")
+		}
 	})
 }
