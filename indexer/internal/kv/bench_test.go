@@ -52,7 +52,8 @@ func BenchmarkGet(b *testing.B) {
 					}
 				}
 			}
-			b.Logf("levels:\n%s", p.db.Metrics().String()[:1200])
+			levels := p.db.Metrics().String()
+			b.Logf("levels:\n%s", levels[:min(len(levels), 1200)])
 			snap, err := p.NewSnapshot()
 			if err != nil {
 				b.Fatal(err)
