@@ -42,7 +42,7 @@
 //	r hash                          ReceiptRecord
 //	d dom num                       DomainBlockRecord
 //	D hash                          → dom num: domain block by hash
-//	t hash cnum idx ext             TxRecord, one per occurrence in a bundle
+//	t cnum idx ext hash             TxRecord, one per occurrence in a bundle
 //	o op                            OperatorRecord (Operators: by id)
 //	h id                            ChallengeRecord (id = proof hash)
 //	p dom                           DomainProgress
@@ -59,6 +59,7 @@
 //	x "co" opened hash              challenges in opening order
 //	x "cs" status opened hash       challenges by status
 //	x "tb" dom num pos              → tx key suffix: included txs by domain block
+//	x "th" hash cnum idx ext        occurrences of a tx by hash
 //	x "od" dom op                   operators by domain
 //
 // Counters (prefix #; value uint64; absent when zero):

@@ -12,8 +12,9 @@ import (
 )
 
 // SchemaVersion is the key layout and record encoding this package writes.
-// An index of another version is refused with ErrSchemaVersion.
-const SchemaVersion = 1
+// An index of another version is refused with ErrSchemaVersion. Version 2
+// stores transaction occurrences in chain order (doc.go).
+const SchemaVersion = 2
 
 // Index is receiptd's index of the followed chain.
 //
@@ -110,7 +111,7 @@ func checkSchema(store kv.Store) error {
 		return fmt.Errorf("%w: found a %d-byte version %x, want %d", ErrSchemaVersion, len(b), b, SchemaVersion)
 	}
 	if v := binary.BigEndian.Uint32(b); v != SchemaVersion {
-		return fmt.Errorf("%w: found %d, want %d", ErrSchemaVersion, v, SchemaVersion)
+		return fmt.Errorf("%w: found %d, want %d (the index is derived from the chain: rebuild it by following the chain from an empty data directory)", ErrSchemaVersion, v, SchemaVersion)
 	}
 	return nil
 }

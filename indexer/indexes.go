@@ -53,6 +53,7 @@ func domainBlockIndexes(r *DomainBlockRecord) (s indexSet) {
 }
 
 func txIndexes(r *TxRecord) (s indexSet) {
+	s.entry(txHashKey(r), nil)
 	if r.Fate.Kind == TxIncluded {
 		s.entry(newKey(pIndex, ixTxByBlock).dom(r.Domain).u64(r.Fate.DomainNumber).u32(r.Fate.Position), txKeySuffix(r))
 		s.count(newKey(pCounter, ctTxs).dom(r.Domain))

@@ -40,6 +40,7 @@ const (
 	ixChallengeAll     = "co"
 	ixChallengeStatus  = "cs"
 	ixTxByBlock        = "tb"
+	ixTxByHash         = "th"
 	ixOperatorByDomain = "od"
 
 	ctReceipts       = "r"
@@ -99,15 +100,28 @@ func domainBlockKey(d protocol.DomainID, n uint64) []byte {
 }
 func domainProgressKey(d protocol.DomainID) []byte { return newKey(pDomProg, "").dom(d) }
 
-// txKeySuffix names one occurrence of a transaction: hash, consensus
-// number, bundle index, extrinsic index.
+// txKeySuffix names one occurrence of a transaction: consensus number,
+// bundle index, extrinsic index, hash. Occurrences are stored in chain
+// order, so the transactions of one domain block, which all come from
+// the bundles of one consensus block, sit together on disk.
 func txKeySuffix(r *TxRecord) []byte {
-	return kb{}.hash(r.Hash).u64(r.ConsensusNumber).u32(r.BundleIndex).u32(r.ExtrinsicIndex)
+	return kb{}.u64(r.ConsensusNumber).u32(r.BundleIndex).u32(r.ExtrinsicIndex).hash(r.Hash)
 }
 
 func txKey(r *TxRecord) []byte { return append([]byte{pTx}, txKeySuffix(r)...) }
 
-const txSuffixLen = 32 + 8 + 4 + 4
+// txHashKey is the hash index entry of an occurrence (doc.go).
+func txHashKey(r *TxRecord) []byte {
+	return newKey(pIndex, ixTxByHash).hash(r.Hash).u64(r.ConsensusNumber).u32(r.BundleIndex).u32(r.ExtrinsicIndex)
+}
+
+const txSuffixLen = 8 + 4 + 4 + 32
+
+// txRefOf reads a txKeySuffix.
+func txRefOf(suffix []byte) TxRef {
+	return TxRef{ConsensusNumber: be64(suffix), BundleIndex: be32(suffix[8:]), ExtrinsicIndex: be32(suffix[12:]),
+		Hash: common.Hash(suffix[16:])}
+}
 
 // prefixEnd is the smallest key greater than every key with prefix p (nil
 // when there is none).

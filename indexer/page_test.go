@@ -244,3 +244,51 @@ func TestOtherListings(t *testing.T) {
 		}
 	})
 }
+
+// TestDomainTxsInPositionOrder: a domain block's transactions are listed in
+// execution order, which the shuffle makes differ from the order of their
+// bundles and extrinsics, in which they are stored.
+func TestDomainTxsInPositionOrder(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ix := b.open(t, Options{})
+		h := protocol.Header{Number: 0}
+		positions := []uint32{2, 0, 3, 1} // of extrinsics 0..3 of bundle 0
+		err := ix.Commit(context.Background(), 0, h.Hash(), func(w *Writer) error {
+			if err := w.PutConsensusBlock(&ConsensusBlockRecord{Number: 0, Hash: h.Hash(), Header: h}); err != nil {
+				return err
+			}
+			for ext, pos := range positions {
+				err := w.PutTx(&TxRecord{Hash: seed("pos", ext), Domain: testDomain, Raw: []byte{byte(ext)},
+					ExtrinsicIndex: uint32(ext), Fate: TxFate{Kind: TxIncluded, Position: pos}})
+				if err != nil {
+					return err
+				}
+			}
+			return nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		r := reader(t, ix)
+		var got []uint32
+		for after := Cursor(nil); ; {
+			page, err := r.DomainTxs(testDomain, 0, PageArgs{First: 3, After: after})
+			if err != nil {
+				t.Fatal(err)
+			}
+			for i, tx := range page.Items {
+				if tx.Fate.Position != uint32(len(got)) || tx.Hash != seed("pos", tx.ExtrinsicIndex) {
+					t.Fatalf("item %d of a page: position %d, extrinsic %d, hash %s", i, tx.Fate.Position, tx.ExtrinsicIndex, tx.Hash)
+				}
+				got = append(got, tx.ExtrinsicIndex)
+			}
+			if !page.HasNext {
+				break
+			}
+			after = page.EndCursor()
+		}
+		if want := []uint32{1, 3, 0, 2}; !slices.Equal(got, want) {
+			t.Fatalf("extrinsics in execution order %v, want %v", got, want)
+		}
+	})
+}

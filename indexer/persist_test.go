@@ -3,6 +3,7 @@ package indexer
 import (
 	"context"
 	"errors"
+	"fmt"
 	"math/rand/v2"
 	"strings"
 	"sync"
@@ -95,7 +96,7 @@ func TestSchemaVersionRefused(t *testing.T) {
 	rawSet(t, s, keySchema, []byte{0, 0, 0, 7})
 	s.Close()
 	_, err = Open("idx", Options{FS: fs})
-	if !errors.Is(err, ErrSchemaVersion) || !strings.Contains(err.Error(), "found 7, want 1") {
+	if !errors.Is(err, ErrSchemaVersion) || !strings.Contains(err.Error(), fmt.Sprintf("found 7, want %d", SchemaVersion)) {
 		t.Fatalf("open of version 7: %v", err)
 	}
 	// A store with keys but no version is not an index.
@@ -146,6 +147,46 @@ func TestCorruptRecordIsAnError(t *testing.T) {
 		s = openRaw(t, fs)
 	}
 	s.Close()
+}
+
+// TestTxIndexedButNotStored: a transaction whose record is gone while its
+// index entries remain is corruption, by hash and in its block's listing.
+func TestTxIndexedButNotStored(t *testing.T) {
+	fs := vfs.NewMem()
+	ix, err := Open("idx", Options{FS: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	commitChain(t, ix, "main", 0, 8)
+	r := reader(t, ix)
+	txs, err := r.DomainTxs(testDomain, 8, PageArgs{})
+	if err != nil || len(txs.Items) < 2 {
+		t.Fatalf("txs of domain block 8: %v %v", txs, err)
+	}
+	gone := txs.Items[1]
+	r.Close()
+	ix.Close()
+	s := openRaw(t, fs)
+	b := s.NewBatch()
+	if err := errors.Join(b.Delete(txKey(gone)), b.Commit(true)); err != nil {
+		t.Fatal(err)
+	}
+	s.Close()
+	ix, err = Open("idx", Options{FS: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	r = reader(t, ix)
+	if _, err := r.Txs(gone.Hash); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("by hash: %v, want ErrCorrupt", err)
+	}
+	if _, err := r.DomainTxs(testDomain, 8, PageArgs{}); !errors.Is(err, ErrCorrupt) {
+		t.Errorf("the block's listing: %v, want ErrCorrupt", err)
+	}
+	if page, err := r.DomainTxs(testDomain, 8, PageArgs{First: 1}); err != nil || len(page.Items) != 1 {
+		t.Errorf("the page before it: %v %v", page, err)
+	}
 }
 
 // A crash at any moment, even during a commit, leaves the index of some

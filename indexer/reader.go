@@ -149,30 +149,37 @@ func (g lockedGetter) get(key []byte) ([]byte, error) {
 // first; ErrNotFound if there is none. The included one, if any, has
 // Fate.Kind TxIncluded.
 func (r *Reader) Txs(h common.Hash) ([]*TxRecord, error) {
+	keys, err := r.txKeys(h)
+	if err != nil {
+		return nil, fmt.Errorf("indexer: txs %s: %w", h, err)
+	}
+	if len(keys) == 0 {
+		return nil, fmt.Errorf("%w: tx %s", ErrNotFound, h)
+	}
+	return loadSorted[TxRecord](r, keys, "tx")
+}
+
+// txKeys are the keys of the occurrences of transaction h, in key order
+// (oldest first), from its hash index.
+func (r *Reader) txKeys(h common.Hash) ([][]byte, error) {
 	if err := r.enter(); err != nil {
 		return nil, err
 	}
 	defer r.leave()
-	rng := prefixRange(hashKey(pTx, h))
-	it, err := r.snap.NewIter(rng.lower, rng.upper)
+	p := newKey(pIndex, ixTxByHash).hash(h)
+	it, err := r.snap.NewIter(p, prefixEnd(p))
 	if err != nil {
-		return nil, fmt.Errorf("indexer: txs %s: %w", h, err)
+		return nil, err
 	}
-	var out []*TxRecord
+	var keys [][]byte
 	for ok := it.First(); ok; ok = it.Next() {
-		tx := new(TxRecord)
-		if err := decodeRecord(it.Key(), it.Value(), tx); err != nil {
-			return nil, errors.Join(err, it.Close())
+		k := it.Key()
+		if len(k) != len(p)+txSuffixLen-common.HashLength {
+			return nil, errors.Join(corrupt(k, "tx hash index key of %d bytes", len(k)), it.Close())
 		}
-		out = append(out, tx)
+		keys = append(keys, append(append([]byte{pTx}, k[len(p):]...), h[:]...))
 	}
-	if err := errors.Join(it.Error(), it.Close()); err != nil {
-		return nil, fmt.Errorf("indexer: txs %s: %w", h, err)
-	}
-	if len(out) == 0 {
-		return nil, fmt.Errorf("%w: tx %s", ErrNotFound, h)
-	}
-	return out, nil
+	return keys, errors.Join(it.Error(), it.Close())
 }
 
 // Tx returns the occurrence of transaction h that explorers show: the

@@ -68,9 +68,10 @@ func (w *Writer) PutDomainBlock(r *DomainBlockRecord) error {
 
 // PutTx stores one occurrence of a transaction. An occurrence belongs to
 // the consensus block that carries it, the one being committed
-// (ErrInvalidRecord otherwise). Its key names that block, and the index
-// holds nothing above its progress, so the key is new unless this block
-// wrote it already: no committed version needs reading.
+// (ErrInvalidRecord otherwise). Its key and its hash index entry name that
+// block, and the index holds nothing above its progress, so both keys are
+// new unless this block wrote them already: no committed version needs
+// reading.
 func (w *Writer) PutTx(r *TxRecord) error {
 	if r.ConsensusNumber != w.number {
 		return fmt.Errorf("%w: tx %s of consensus block %d in the commit of %d", ErrInvalidRecord, r.Hash, r.ConsensusNumber, w.number)
@@ -85,8 +86,12 @@ func (w *Writer) PutTx(r *TxRecord) error {
 		if err == nil {
 			old = txIndexes(prev)
 		}
-	} else if _, ok := w.before[string(key)]; !ok {
-		w.before[string(key)] = pendingValue{} // absent before the block
+	} else {
+		for _, k := range [][]byte{key, txHashKey(r)} {
+			if _, ok := w.before[string(k)]; !ok {
+				w.before[string(k)] = pendingValue{} // absent before the block
+			}
+		}
 	}
 	return w.replace(key, r, old, txIndexes(r))
 }
