@@ -94,13 +94,14 @@ type Config struct {
 	Logger *slog.Logger
 	// Observe, when set, is called once per POSTed query or mutation with
 	// the name of the operation it runs ("anonymous" when that has none),
-	// the time from the decoded request to the encoded answer, and whether
-	// the answer carries errors. receiptd run passes
+	// the time from the read request body to the encoded answer (a cache
+	// hit's included), and whether the answer carries errors. receiptd run passes
 	// metrics.Metrics.RecordGraphQL, which caps the names it keeps as
 	// labels.
 	Observe func(operation string, d time.Duration, errored bool)
-	// ObserveCache, when set, is called once per query looked up in the
-	// response cache: hit when it was answered from it. receiptd run
+	// ObserveCache, when set, is called once per query that passed the
+	// limits or was answered from the response cache: hit when it was
+	// answered from it, a miss when it was executed. receiptd run
 	// passes metrics.Metrics.RecordGraphQLCache.
 	ObserveCache func(hit bool)
 }

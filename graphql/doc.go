@@ -20,12 +20,14 @@
 //
 // # Response cache
 //
-// Answers to queries are kept, keyed by the request and the index
-// generation its snapshot read (respcache.go), until the next commit or
-// rollback: an explorer's landing page polled by many visitors runs about
-// once a consensus block. An answer with errors, or one that read the
-// follower's live status, is not kept. Config.ResponseCacheBytes bounds
-// it; negative turns it off.
+// Answers to queries are kept, keyed by the request body's bytes and the
+// index generation its snapshot read (respcache.go), until the next commit
+// or rollback: an explorer's landing page polled by many visitors runs
+// about once a consensus block. Only answers without errors to queries
+// that passed the limits below are kept, and none that read the
+// follower's live status; so a hit is served before the body is decoded
+// or checked, since those bytes passed once. Config.ResponseCacheBytes
+// bounds it; negative turns it off.
 //
 // # Limits
 //

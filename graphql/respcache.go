@@ -2,8 +2,6 @@ package graphql
 
 import (
 	"crypto/sha256"
-	"encoding/binary"
-	"encoding/json"
 	"sync"
 )
 
@@ -16,17 +14,18 @@ import (
 // generation names one state of the index, not a block height that a
 // reorg can reuse.
 //
-// Server.answer serves a hit when the index's generation now is the one
-// the cache holds, without opening a snapshot. A miss runs as any query
-// does, on its own snapshot, and its answer is kept under that snapshot's
-// generation, and only when it is a query's, carries no errors and read
-// nothing but the index (a resolver that reads the follower's live status
-// marks its session volatile). Identical misses in flight together each
-// run: coalescing them would make one client's run serve, and outlive,
-// the others.
+// A request is keyed by its body's bytes (keyOf). Server.cached serves a
+// hit when the index's generation now is the one the cache holds, without
+// decoding the body or opening a snapshot. A miss runs as any query does
+// (Server.answer), on its own snapshot, and its answer is kept under that
+// snapshot's generation, and only when it is a query's that passed the
+// limits, carries no errors and read nothing but the index (a resolver
+// that reads the follower's live status marks its session volatile).
+// Identical misses in flight together each run: coalescing them would make
+// one client's run serve, and outlive, the others.
 //
 // The cache holds the answers of one generation, charged at their length
-// plus entryOverhead, at most maxBytes; the first answer of a newer
+// (with the operation's name) plus entryOverhead, at most maxBytes; the first answer of a newer
 // generation empties it, and a full cache drops entries at random.
 type responseCache struct {
 	maxBytes int
@@ -34,11 +33,18 @@ type responseCache struct {
 	mu    sync.Mutex
 	gen   uint64
 	bytes int
-	m     map[requestKey][]byte
+	m     map[requestKey]cachedAnswer
 }
 
-// entryOverhead is what an entry costs besides its answer: the key, the
-// slice header and the map's slot, rounded up.
+// cachedAnswer is an encoded answer and the name of the operation that
+// gave it, for request metrics.
+type cachedAnswer struct {
+	b  []byte
+	op string
+}
+
+// entryOverhead is what an entry costs besides its answer and operation
+// name: the key, the headers and the map's slot, rounded up.
 const entryOverhead = 128
 
 // minResponseCache is the smallest ResponseCacheBytes accepted: an answer
@@ -49,43 +55,32 @@ const minResponseCache = 64 << 10
 type requestKey [sha256.Size]byte
 
 func newResponseCache(maxBytes int) *responseCache {
-	return &responseCache{maxBytes: maxBytes, m: map[requestKey][]byte{}}
+	return &responseCache{maxBytes: maxBytes, m: map[requestKey]cachedAnswer{}}
 }
 
-// keyOf hashes the request: operation name, query text, and the variables
-// as encoding/json writes them (object keys sorted, so the same variables
-// give the same bytes).
-func keyOf(req request) (requestKey, error) {
-	vars, err := json.Marshal(req.Variables)
-	if err != nil {
-		return requestKey{}, err
-	}
-	h := sha256.New()
-	for _, part := range []string{req.OperationName, req.Query} {
-		h.Write(binary.BigEndian.AppendUint64(nil, uint64(len(part))))
-		h.Write([]byte(part))
-	}
-	h.Write(vars)
-	var k requestKey
-	h.Sum(k[:0])
-	return k, nil
-}
+// keyOf is the key of a request body. A body is a whole request (query,
+// operation name, variables), and the same bytes make the same request;
+// the same request in other bytes (spacing, key order) is kept again
+// under its own key, which costs space, never a wrong answer.
+func keyOf(body []byte) requestKey { return sha256.Sum256(body) }
 
-// get returns the answer kept for key at generation gen.
-func (c *responseCache) get(gen uint64, key requestKey) ([]byte, bool) {
+// get returns the answer kept for key at generation gen, and the name of
+// the operation that gave it.
+func (c *responseCache) get(gen uint64, key requestKey) (b []byte, op string, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {
-		return nil, false
+		return nil, "", false
 	}
-	b, ok := c.m[key]
-	return b, ok
+	e, ok := c.m[key]
+	return e.b, e.op, ok
 }
 
-// put keeps b, the answer for key read at generation gen; the cache owns
-// b after. An answer of an older generation than the cache's is dropped.
-func (c *responseCache) put(gen uint64, key requestKey, b []byte) {
-	cost := len(b) + entryOverhead
+// put keeps b, the answer operation op gave for key, read at generation
+// gen; the cache owns b after. An answer of an older generation than the
+// cache's is dropped.
+func (c *responseCache) put(gen uint64, key requestKey, b []byte, op string) {
+	cost := cachedAnswer{b: b, op: op}.cost()
 	if cost > c.maxBytes/16 { // a few huge answers would empty the cache
 		return
 	}
@@ -95,13 +90,13 @@ func (c *responseCache) put(gen uint64, key requestKey, b []byte) {
 	case gen < c.gen:
 		return
 	case gen > c.gen:
-		c.m = map[requestKey][]byte{} // a new map: clear would keep the old one's size
+		c.m = map[requestKey]cachedAnswer{} // a new map: clear would keep the old one's size
 		c.gen, c.bytes = gen, 0
 	}
 	if old, ok := c.m[key]; ok {
-		c.bytes -= len(old) + entryOverhead
+		c.bytes -= old.cost()
 	}
-	c.m[key] = b
+	c.m[key] = cachedAnswer{b: b, op: op}
 	c.bytes += cost
 	for k, e := range c.m { // map order is random enough to evict by
 		if c.bytes <= c.maxBytes {
@@ -109,7 +104,10 @@ func (c *responseCache) put(gen uint64, key requestKey, b []byte) {
 		}
 		if k != key {
 			delete(c.m, k)
-			c.bytes -= len(e) + entryOverhead
+			c.bytes -= e.cost()
 		}
 	}
 }
+
+// cost is what e is charged in the cache.
+func (e cachedAnswer) cost() int { return len(e.b) + len(e.op) + entryOverhead }

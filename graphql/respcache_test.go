@@ -72,8 +72,9 @@ func TestResponseCache(t *testing.T) {
 	}
 	// The second answer comes from the cache: mark the entry and see it.
 	s.responses.mu.Lock()
-	for k := range s.responses.m {
-		s.responses.m[k] = []byte("marked\n")
+	for k, e := range s.responses.m {
+		e.b = []byte("marked\n")
+		s.responses.m[k] = e
 	}
 	s.responses.mu.Unlock()
 	if got := raw(head); got != "marked\n" {
@@ -120,6 +121,18 @@ func TestResponseCache(t *testing.T) {
 	if cached() != before {
 		t.Fatalf("an answer with errors was cached")
 	}
+	// A query over the limits is refused each time: nothing was kept
+	// for its bytes to hit.
+	deep := "{ receipts { nodes { " + strings.Repeat("parent { ", 20) + "hash" + strings.Repeat(" }", 20) + " } } }"
+	first := raw(deep)
+	if !strings.Contains(first, "nested") || raw(deep) != first || cached() != before {
+		t.Fatalf("a query over the depth limit: %s, then %d answers cached, want %d", first, cached(), before)
+	}
+	// The same query in other bytes (head is cached already) is answered
+	// alike, under its own key.
+	if a, b := raw(head), raw(strings.ReplaceAll(head, " ", "  ")); a != b || cached() != before+1 {
+		t.Fatalf("one query in two spellings: %s and %s, %d answers cached, want %d", a, b, cached(), before+1)
+	}
 }
 
 // TestFollowerStatusIsNotCached: a domain's status, nested, carries the
@@ -156,48 +169,24 @@ func TestResponseCacheBound(t *testing.T) {
 	const max = minResponseCache
 	c := newResponseCache(max)
 	for i := range 1000 { // keys {i, i>>8}: none starts 0xff 0xff
-		c.put(1, requestKey{byte(i), byte(i >> 8)}, make([]byte, 100))
+		c.put(1, requestKey{byte(i), byte(i >> 8)}, make([]byte, 100), "")
 	}
 	if c.bytes > max || len(c.m)*(100+entryOverhead) != c.bytes {
 		t.Fatalf("%d bytes charged for %d entries, want at most %d and %d each", c.bytes, len(c.m), max, 100+entryOverhead)
 	}
-	c.put(1, requestKey{0xff, 0xff, 1}, make([]byte, max/16)) // over a sixteenth with its overhead: not kept
-	if _, ok := c.get(1, requestKey{0xff, 0xff, 1}); ok {
+	c.put(1, requestKey{0xff, 0xff, 1}, make([]byte, max/16), "") // over a sixteenth with its overhead: not kept
+	if _, _, ok := c.get(1, requestKey{0xff, 0xff, 1}); ok {
 		t.Fatal("an answer over a sixteenth of the cache was kept")
 	}
-	c.put(0, requestKey{0xff, 0xff, 2}, []byte("old"))
-	if _, ok := c.get(0, requestKey{0xff, 0xff, 2}); ok {
+	c.put(0, requestKey{0xff, 0xff, 2}, []byte("old"), "")
+	if _, _, ok := c.get(0, requestKey{0xff, 0xff, 2}); ok {
 		t.Fatal("an answer of an older generation was kept")
 	}
-	c.put(2, requestKey{0xff, 0xff, 3}, []byte("new"))
-	if len(c.m) != 1 || c.bytes != 3+entryOverhead {
+	c.put(2, requestKey{0xff, 0xff, 3}, []byte("new"), "Q")
+	if len(c.m) != 1 || c.bytes != 3+1+entryOverhead {
 		t.Fatalf("a newer generation left %d entries of the older", len(c.m)-1)
 	}
-	if _, ok := c.get(1, requestKey{1}); ok {
+	if _, _, ok := c.get(1, requestKey{1}); ok {
 		t.Fatal("an entry of generation 1 was served at generation 2")
-	}
-}
-
-func TestRequestKey(t *testing.T) {
-	base := request{Query: "query Q($a: Int, $b: Int) { status { consensusNumber } }", OperationName: "Q",
-		Variables: map[string]any{"a": 1, "b": 2}}
-	same := base
-	same.Variables = map[string]any{"b": 2, "a": 1}
-	k0, _ := keyOf(base)
-	if k, _ := keyOf(same); k != k0 {
-		t.Error("the same variables in another order gave another key")
-	}
-	for _, tc := range []struct {
-		name string
-		req  request
-	}{
-		{"operation name", request{Query: base.Query, OperationName: "R", Variables: base.Variables}},
-		{"variables", request{Query: base.Query, OperationName: "Q", Variables: map[string]any{"a": 1, "b": 3}}},
-		{"query", request{Query: base.Query + " ", OperationName: "Q", Variables: base.Variables}},
-		{"name and query split elsewhere", request{Query: "Q" + base.Query, OperationName: "", Variables: base.Variables}},
-	} {
-		if k, _ := keyOf(tc.req); k == k0 {
-			t.Errorf("another %s gave the same key", tc.name)
-		}
 	}
 }

@@ -142,15 +142,23 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusBadRequest, "could not read the request body")
 		return
 	}
-	var req request
-	if err := json.Unmarshal(bb.Bytes(), &req); err != nil {
-		writeErrors(w, http.StatusBadRequest, "the body is not a GraphQL request: want a JSON object {\"query\", \"variables\", \"operationName\"}")
-		return
-	}
-	ctx := withClient(r.Context(), clientOf(r))
-	bb.Reset() // the request is decoded: its buffer may take the response
 	start := time.Now()
-	out, op, errored := s.answer(ctx, req, bb)
+	var key *requestKey
+	if s.responses != nil {
+		k := keyOf(bb.Bytes())
+		key = &k
+	}
+	out, op, errored, hit := s.cached(key)
+	if !hit {
+		var req request
+		if err := json.Unmarshal(bb.Bytes(), &req); err != nil {
+			writeErrors(w, http.StatusBadRequest, "the body is not a GraphQL request: want a JSON object {\"query\", \"variables\", \"operationName\"}")
+			return
+		}
+		ctx := withClient(r.Context(), clientOf(r))
+		bb.Reset() // the request is decoded: its buffer may take the response
+		out, op, errored = s.answer(ctx, req, key, bb)
+	}
 	if s.cfg.Observe != nil {
 		if op == "" {
 			op = "anonymous"
@@ -185,36 +193,41 @@ func encodeResponse(b *bytes.Buffer, resp *gql.Response) {
 // maxPooledBuf is the largest body buffer Server.bufs keeps.
 const maxPooledBuf = 1 << 20
 
-// answer returns the encoded response to a POSTed request: from the
-// response cache when it holds the answer for the index's state now, else
-// executed on one snapshot into buf, and kept when it may be (see
-// responseCache). op is the name of the operation the request runs ("" when
-// anonymous or unknown); errored reports whether the answer carries errors.
-func (s *Server) answer(ctx context.Context, req request, buf *bytes.Buffer) (answer []byte, op string, errored bool) {
+// cached returns the answer the response cache holds for the request body
+// with key (nil: no cache) in the index's state now, without decoding the
+// body: the cache keeps only answers to queries that passed the limits and
+// ran without errors, and the same bytes make the same request. op is the
+// answering operation's name, as answer gives it.
+func (s *Server) cached(key *requestKey) (answer []byte, op string, errored, hit bool) {
+	if key == nil {
+		return nil, "", false, false
+	}
+	gen, ok := s.cfg.Index.Generation()
+	if !ok {
+		return nil, "", false, false
+	}
+	answer, op, hit = s.responses.get(gen, *key)
+	if hit && s.cfg.ObserveCache != nil {
+		s.cfg.ObserveCache(true)
+	}
+	return answer, op, false, hit
+}
+
+// answer runs a POSTed request that the response cache did not answer
+// (Server.cached) on one snapshot and returns its encoded response, in
+// buf; a query's is kept under key (nil: no cache) when it may be (see
+// responseCache). op is the name of the operation the request runs (""
+// when anonymous or unknown); errored reports whether the answer carries
+// errors.
+func (s *Server) answer(ctx context.Context, req request, key *requestKey, buf *bytes.Buffer) (answer []byte, op string, errored bool) {
 	kind, op, refused := s.checkRequest(req)
 	if refused != nil {
 		encodeResponse(buf, refused)
 		return buf.Bytes(), op, true
 	}
-	var key requestKey
-	cacheable := kind == "query" && s.responses != nil
-	if cacheable {
-		var err error
-		key, err = keyOf(req)
-		cacheable = err == nil
-	}
-	if cacheable {
-		gen, ok := s.cfg.Index.Generation()
-		var b []byte
-		if ok {
-			b, ok = s.responses.get(gen, key)
-		}
-		if s.cfg.ObserveCache != nil {
-			s.cfg.ObserveCache(ok)
-		}
-		if ok {
-			return b, op, false // only answers without errors are kept
-		}
+	cacheable := kind == "query" && key != nil
+	if cacheable && s.cfg.ObserveCache != nil {
+		s.cfg.ObserveCache(false)
 	}
 	sess := s.newSession()
 	defer sess.close()
@@ -222,7 +235,7 @@ func (s *Server) answer(ctx context.Context, req request, buf *bytes.Buffer) (an
 	encodeResponse(buf, resp)
 	if cacheable && len(resp.Errors) == 0 && !sess.volatile.Load() {
 		if gen, ok := sess.generation(); ok {
-			s.responses.put(gen, key, bytes.Clone(buf.Bytes()))
+			s.responses.put(gen, *key, bytes.Clone(buf.Bytes()), op)
 		}
 	}
 	return buf.Bytes(), op, len(resp.Errors) > 0
