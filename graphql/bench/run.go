@@ -14,6 +14,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"runtime"
 	"runtime/pprof"
 	"strings"
 	"time"
@@ -31,10 +32,12 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	domains := fs.Int("domains", 4, "domains of the synthetic index")
 	dir := fs.String("dir", filepath.Join(os.TempDir(), "receiptd-graphql-bench"), "directory of the synthetic index (kept and reused) and scratch files")
 	conns := fs.Int("c", 32, "concurrent connections (wrk -c)")
+	threads := fs.Int("t", 1, "wrk threads (wrk -t)")
 	dur := fs.Duration("d", 10*time.Second, "length of each measured run (after a 2 s warm-up)")
 	geth := fs.String("geth", defaultGeth(), `geth v1.17.0 binary for the comparison ("" skips it)`)
 	gethBlocks := fs.Int("geth-blocks", 300, "consensus blocks of the devnet chain exported for the geth comparison")
-	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the synthetic index's measured runs to this file")
+	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the synthetic index's measured runs (not the floor's) to this file")
+	memProfile := fs.String("memprofile", "", "write a heap profile to this file after the synthetic index's measured runs")
 	spread := fs.Int("spread", 20_000, "different receipts (and blocks) the by-hash and block queries cycle through")
 	only := fs.String("cases", "", "run only the cases whose name matches this regular expression")
 	respCache := fs.Bool("response-cache", true, "serve with receiptd's response cache (false: every request executes)")
@@ -44,28 +47,32 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		}
 		return err
 	}
+	if *threads < 1 || *threads > *conns {
+		return fmt.Errorf("-t %d: want 1 to -c (%d) threads", *threads, *conns)
+	}
 	if err := os.MkdirAll(*dir, 0o755); err != nil {
 		return err
 	}
-	drv := driver{dir: *dir, conns: *conns, d: *dur}
-	fmt.Fprintf(stdout, "GraphQL load: %d connections over 2 wrk threads on loopback, %s a query, GOMAXPROCS %d\n", *conns, *dur, gomaxprocs())
+	drv := driver{dir: *dir, conns: *conns, threads: *threads, d: *dur}
+	fmt.Fprintf(stdout, "GraphQL load: %d connections over %d wrk thread(s) on loopback, %s a query, GOMAXPROCS %d\n", *conns, *threads, *dur, gomaxprocs())
 
 	cases, err := regexp.Compile(*only)
 	if err != nil {
 		return fmt.Errorf("-cases: %w", err)
 	}
 	s := shapeFor(*receipts, *domains)
-	results, err := syntheticBench(ctx, drv, s, filepath.Join(*dir, fmt.Sprintf("index-%dd-%d", s.domains, s.blocks)), *spread, cases, *respCache, *cpuProfile, stdout)
+	results, err := syntheticBench(ctx, drv, s, filepath.Join(*dir, fmt.Sprintf("index-v%d-%dd-%d", indexer.SchemaVersion, s.domains, s.blocks)), *spread, cases, *respCache, profiles{*cpuProfile, *memProfile}, stdout)
 	if err != nil {
 		return err
 	}
 	fmt.Fprintln(stdout)
+	floor := results[0] // syntheticBench runs the floor first
 	for _, r := range results {
 		verdict := "p99 under 10 ms: yes"
 		if r.p99 >= 10*time.Millisecond || r.bad > 0 {
 			verdict = "p99 under 10 ms: NO"
 		}
-		fmt.Fprintf(stdout, "%s   %s\n", r, verdict)
+		fmt.Fprintf(stdout, "%s   %s, %.1fx the floor's p99\n", r, verdict, float64(r.p99)/float64(floor.p99))
 	}
 	if *geth == "" {
 		fmt.Fprintln(stdout, "\ngeth comparison skipped (-geth \"\")")
@@ -77,7 +84,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 // syntheticBench loads (or reuses) the synthetic index and measures the
 // four queries on it.
-func syntheticBench(ctx context.Context, drv driver, s shape, dir string, spread int, only *regexp.Regexp, respCache bool, cpuProfile string, log io.Writer) ([]result, error) {
+func syntheticBench(ctx context.Context, drv driver, s shape, dir string, spread int, only *regexp.Regexp, respCache bool, prof profiles, log io.Writer) ([]result, error) {
 	ix, err := indexer.Open(dir, indexer.Options{SyncInterval: time.Minute})
 	if err != nil {
 		return nil, fmt.Errorf("open index: %w", err)
@@ -124,6 +131,22 @@ func syntheticBench(ctx context.Context, drv driver, s shape, dir string, spread
 		}
 		deep = []map[string]any{body(qDeepPage, "c", cursor)}
 	}
+	// The floor: a handler that reads each request and writes a canned
+	// by-hash answer, doing no other work, behind the same HTTP stack and
+	// wrk. It is what this machine and load generator allow any server.
+	canned, err := postRaw(ctx, url, byHash[0])
+	if err != nil {
+		return nil, fmt.Errorf("floor: %w", err)
+	}
+	floorURL, stopFloor, err := serveCanned(canned)
+	if err != nil {
+		return nil, err
+	}
+	defer stopFloor()
+	floor, err := measure(ctx, drv, floorName, floorURL, byHash, log)
+	if err != nil {
+		return nil, err
+	}
 	cases := []struct {
 		name   string
 		bodies []map[string]any
@@ -133,8 +156,8 @@ func syntheticBench(ctx context.Context, drv driver, s shape, dir string, spread
 		{deepName, deep},
 		{"domain block with its txs", blocks},
 	}
-	if cpuProfile != "" {
-		f, err := os.Create(cpuProfile)
+	if prof.cpu != "" { // receiptd's runs only, not the floor's
+		f, err := os.Create(prof.cpu)
 		if err != nil {
 			return nil, err
 		}
@@ -144,22 +167,49 @@ func syntheticBench(ctx context.Context, drv driver, s shape, dir string, spread
 		}
 		defer pprof.StopCPUProfile()
 	}
-	var out []result
+	out := []result{floor}
 	for _, c := range cases {
 		if !only.MatchString(c.name) {
 			continue
 		}
-		if err := check(ctx, url, c.bodies[0]); err != nil {
-			return nil, fmt.Errorf("%s: %w", c.name, err)
-		}
-		r, err := drv.run(ctx, c.name, url, c.bodies)
+		r, err := measure(ctx, drv, c.name, url, c.bodies, log)
 		if err != nil {
-			return nil, fmt.Errorf("%s: %w", c.name, err)
+			return nil, err
 		}
-		fmt.Fprintln(log, r)
 		out = append(out, r)
 	}
+	if prof.heap != "" {
+		if err := writeHeapProfile(prof.heap); err != nil {
+			return nil, err
+		}
+	}
 	return out, nil
+}
+
+// measure checks one request of the case, then drives url with its bodies.
+func measure(ctx context.Context, drv driver, name, url string, bodies []map[string]any, log io.Writer) (result, error) {
+	if err := check(ctx, url, bodies[0]); err != nil {
+		return result{}, fmt.Errorf("%s: %w", name, err)
+	}
+	r, err := drv.run(ctx, name, url, bodies)
+	if err != nil {
+		return result{}, fmt.Errorf("%s: %w", name, err)
+	}
+	fmt.Fprintln(log, r)
+	return r, nil
+}
+
+// profiles name the files the measured runs' profiles go to; "" writes none.
+type profiles struct{ cpu, heap string }
+
+// writeHeapProfile writes the live heap, after a collection, to path.
+func writeHeapProfile(path string) error {
+	f, err := os.Create(path)
+	if err != nil {
+		return err
+	}
+	runtime.GC()
+	return errors.Join(pprof.WriteHeapProfile(f), f.Close())
 }
 
 const (
@@ -229,35 +279,73 @@ func check(ctx context.Context, url string, b map[string]any) error {
 
 // post sends a GraphQL request and decodes its data into out.
 func post(ctx context.Context, url string, b map[string]any, out any) error {
-	j, err := json.Marshal(b)
+	raw, err := postRaw(ctx, url, b)
 	if err != nil {
 		return err
 	}
-	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(j))
-	if err != nil {
-		return err
-	}
-	req.Header.Set("Content-Type", "application/json")
-	res, err := http.DefaultClient.Do(req)
-	if err != nil {
-		return err
-	}
-	defer res.Body.Close()
 	var r struct {
 		Data   json.RawMessage
 		Errors []struct{ Message string }
 	}
-	raw, err := io.ReadAll(res.Body)
-	if err != nil {
-		return err
-	}
 	if err := json.Unmarshal(raw, &r); err != nil {
-		return fmt.Errorf("HTTP %d: %s", res.StatusCode, raw)
+		return fmt.Errorf("%w: %s", err, raw)
 	}
 	if len(r.Errors) > 0 {
 		return fmt.Errorf("errors: %s", raw)
 	}
 	return json.Unmarshal(r.Data, out)
+}
+
+// postRaw sends a GraphQL request and returns the response body.
+func postRaw(ctx context.Context, url string, b map[string]any) ([]byte, error) {
+	j, err := json.Marshal(b)
+	if err != nil {
+		return nil, err
+	}
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, url, bytes.NewReader(j))
+	if err != nil {
+		return nil, err
+	}
+	req.Header.Set("Content-Type", "application/json")
+	res, err := http.DefaultClient.Do(req)
+	if err != nil {
+		return nil, err
+	}
+	defer res.Body.Close()
+	raw, err := io.ReadAll(res.Body)
+	if err != nil {
+		return nil, err
+	}
+	if res.StatusCode != http.StatusOK {
+		return nil, fmt.Errorf("HTTP %d: %s", res.StatusCode, raw)
+	}
+	return raw, nil
+}
+
+// floorName names the floor case (syntheticBench).
+const floorName = "floor: canned answer, no work"
+
+// serveCanned serves answer to every request on a free loopback port,
+// after reading the request's body, with the Content-Type receiptd sends.
+func serveCanned(answer []byte) (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if _, err := io.Copy(io.Discard, r.Body); err != nil {
+			http.Error(w, err.Error(), http.StatusBadRequest)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		w.Write(answer)
+	})}
+	go srv.Serve(ln)
+	return "http://" + ln.Addr().String() + "/", func() {
+		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+		defer cancel()
+		srv.Shutdown(ctx)
+	}, nil
 }
 
 // serve serves ix over GraphQL at /graphql on a free loopback port, with

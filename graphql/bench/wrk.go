@@ -59,11 +59,11 @@ func (r result) String() string {
 
 func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
 
-// driver runs wrk: conns connections over 2 threads for d a query.
+// driver runs wrk: conns connections over threads threads for d a query.
 type driver struct {
-	dir   string
-	conns int
-	d     time.Duration
+	dir            string
+	conns, threads int
+	d              time.Duration
 }
 
 // run drives url with the request bodies (GraphQL queries with their
@@ -100,7 +100,7 @@ func (w driver) run(ctx context.Context, name, url string, bodies []map[string]a
 }
 
 func (w driver) wrk(ctx context.Context, script, data, url string, d time.Duration) (result, error) {
-	cmd := exec.CommandContext(ctx, "wrk", "-t", "2", "-c", strconv.Itoa(w.conns), "-d", fmt.Sprintf("%ds", int(d.Seconds())),
+	cmd := exec.CommandContext(ctx, "wrk", "-t", strconv.Itoa(w.threads), "-c", strconv.Itoa(w.conns), "-d", fmt.Sprintf("%ds", int(d.Seconds())),
 		"--timeout", "5s", "-s", script, url, "--", data)
 	out, err := cmd.CombinedOutput()
 	if err != nil {
