@@ -95,9 +95,9 @@ type Config struct {
 	// Observe, when set, is called once per POSTed query or mutation with
 	// the name of the operation it runs ("anonymous" when that has none),
 	// the time from the read request body to the encoded answer (a cache
-	// hit's included), and whether the answer carries errors. receiptd run passes
-	// metrics.Metrics.RecordGraphQL, which caps the names it keeps as
-	// labels.
+	// hit's included), and whether the answer carries errors. receiptd run
+	// passes metrics.Metrics.RecordGraphQL, which caps the names it keeps
+	// as labels.
 	Observe func(operation string, d time.Duration, errored bool)
 	// ObserveCache, when set, is called once per query that passed the
 	// limits or was answered from the response cache: hit when it was

@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"syscall"
 	"testing"
@@ -64,12 +65,21 @@ func TestReadmeQuickStart(t *testing.T) {
 	if body := getBody(t, addr+"/metrics"); !strings.Contains(body, observed) {
 		t.Fatalf("metrics lack %s after a query", observed)
 	}
+	// The same query twice on one state of the index: the second is a hit
+	// (the devnet commits between some pairs, so try a few).
+	waitFor(t, 30*time.Second, "response cache hit", func() bool {
+		var res any
+		query(t, addr, `{ domains { id } }`, &res)
+		query(t, addr, `{ domains { id } }`, &res)
+		return metricValue(t, getBody(t, addr+"/metrics"), cacheHit) > 0
+	})
 	stop(t, run)
 
 	// The tour's challenger, then the proof file.
 	tour := t.TempDir()
 	addr = freeAddr(t)
-	run = start(t, bin, "run", "--data", tour, "--fast", "--challenger", "--http", addr)
+	// This run also turns the response cache off: no lookups are counted.
+	run = start(t, bin, "run", "--data", tour, "--fast", "--challenger", "--http", addr, "--graphql-cache-mb", "0")
 	var id string
 	waitFor(t, 120*time.Second, "an accepted challenge", func() bool {
 		var res struct {
@@ -87,6 +97,10 @@ func TestReadmeQuickStart(t *testing.T) {
 		}
 		return id != ""
 	})
+	body := getBody(t, addr+"/metrics")
+	if n := metricValue(t, body, cacheHit) + metricValue(t, body, cacheMiss); n != 0 {
+		t.Fatalf("--graphql-cache-mb 0 left a response cache: %v lookups", n)
+	}
 	stop(t, run)
 	file := filepath.Join(t.TempDir(), "proof.bin")
 	if out, err := exec.Command(bin, "proof", "export", "--data", tour, "--id", id, "--out", file).CombinedOutput(); err != nil {
@@ -95,6 +109,28 @@ func TestReadmeQuickStart(t *testing.T) {
 	if out, err := exec.Command(bin, "proof", "verify", file).CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "valid:") {
 		t.Fatalf("proof verify: %v\n%s", err, out)
 	}
+}
+
+const (
+	cacheHit  = `receiptd_graphql_response_cache_lookups_total{result="hit"}`
+	cacheMiss = `receiptd_graphql_response_cache_lookups_total{result="miss"}`
+)
+
+// metricValue is the value of series in a /metrics body; the series must
+// be there.
+func metricValue(t *testing.T, body, series string) float64 {
+	t.Helper()
+	for _, line := range strings.Split(body, "\n") {
+		if v, ok := strings.CutPrefix(line, series+" "); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				t.Fatalf("%s: %v", line, err)
+			}
+			return f
+		}
+	}
+	t.Fatalf("metrics lack %s", series)
+	return 0
 }
 
 func freeAddr(t *testing.T) string {

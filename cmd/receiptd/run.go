@@ -61,6 +61,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	challenger := fs.Bool("challenger", false, "prove every bad receipt and submit the proof to the source (the oldest bad receipt of each domain first)")
 	dryRun := fs.Bool("challenge-dry-run", false, "build and verify proofs of bad receipts and index them, but submit nothing")
 	workers := fs.Int("workers", 0, "goroutines for sender recovery and signature checks (default: one per CPU)")
+	gqlCache := fs.Int("graphql-cache-mb", graphql.DefaultResponseCacheBytes>>20, "MiB of GraphQL answers kept until the index next changes (0 disables)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for performance work)")
 	fs.String("config", "", "config file of name = value lines (flags win over RECEIPTD_* environment variables, which win over the file)")
@@ -83,6 +84,13 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return usageError("run: --log-level: %v", err)
+	}
+	cacheBytes := *gqlCache << 20
+	switch {
+	case *gqlCache < 0 || *gqlCache > 1<<20:
+		return usageError("run: --graphql-cache-mb %d: want 0 to %d", *gqlCache, 1<<20)
+	case *gqlCache == 0:
+		cacheBytes = -1 // off
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if *cpuProfile != "" {
@@ -178,9 +186,10 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Verify: func(_ context.Context, p *protocol.FraudProof) error {
 			return pv.VerifyFraudProof(follower.LatestState(), p)
 		},
-		Submit:       src.SubmitFraudProof,
-		Observe:      m.RecordGraphQL,
-		ObserveCache: m.RecordGraphQLCache,
+		Submit:             src.SubmitFraudProof,
+		Observe:            m.RecordGraphQL,
+		ObserveCache:       m.RecordGraphQLCache,
+		ResponseCacheBytes: cacheBytes,
 	})
 	if err != nil {
 		return fmt.Errorf("run: graphql: %w", err)

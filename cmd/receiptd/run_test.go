@@ -209,3 +209,30 @@ func TestConfigPrecedence(t *testing.T) {
 		t.Fatalf("want every problem reported at once, got %v", err)
 	}
 }
+
+// Bad settings stop `receiptd run` before it opens anything, with a usage
+// error (exit status 2) that names the setting.
+func TestRunRefusesBadSettings(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		args []string
+		want string
+	}{
+		{"negative cache", []string{"--graphql-cache-mb", "-1"}, "--graphql-cache-mb -1"},
+		{"huge cache", []string{"--graphql-cache-mb", "2000000"}, "--graphql-cache-mb 2000000"},
+		{"log level", []string{"--log-level", "loud"}, "--log-level"},
+		{"argument", []string{"extra"}, `unexpected argument "extra"`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := t.TempDir()
+			var stderr strings.Builder
+			err := run(context.Background(), append([]string{"run", "--data", data, "--http", ""}, tc.args...), io.Discard, &stderr)
+			if code := exitCode(err, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.want) {
+				t.Fatalf("exit %d, stderr %q; want 2 and %q", code, stderr.String(), tc.want)
+			}
+			if entries, _ := os.ReadDir(data); len(entries) != 0 {
+				t.Fatalf("the data directory was written: %v", entries)
+			}
+		})
+	}
+}

@@ -22,9 +22,10 @@
 // multiple of what this machine allows a server that does no work. On a
 // 2-vCPU machine wrk and the server share the cores, and the floor
 // depends on how many threads contend for them: wrk defaults to one
-// thread here (-t 1), which drives over 40,000 requests/s, more than any
-// case needs. With two, the do-nothing server's p99 was 10.1-10.4 ms,
-// against 5.8 ms with one, measured back to back.
+// thread here (-t 1), which drives over 30,000 requests/s, more than any
+// case needs. On the 2-vCPU machine the figures in the closing notes come
+// from, the floor's p99 was 7.9-10.5 ms with two threads (5 runs) and
+// 5.4-6.6 ms with one (11 runs).
 //
 // Part 2 (skipped with -geth ""): exports a devnet chain, imports its
 // domain 1 into geth (init + import), starts `geth --graphql`, indexes the
