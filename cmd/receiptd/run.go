@@ -6,6 +6,7 @@ import (
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"os"
 	"path/filepath"
@@ -125,6 +126,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	net, err := src.Network(gctx)
 	if err != nil {
 		return fmt.Errorf("run: network of the source: %w", err)
+	}
+	if err := claimData(*data, *net, dev != nil, logger); err != nil {
+		return err
 	}
 	if err := writeNetwork(*data, *net); err != nil {
 		return fmt.Errorf("run: %w", err)
@@ -265,6 +269,41 @@ func commitEvent(u *verifier.BlockUpdate) graphql.Event {
 		ev.Challenges = append(ev.Challenges, c.ID)
 	}
 	return ev
+}
+
+// claimData checks that the data directory may hold the index of net, the
+// network of the source, before anything in it is opened. A directory
+// that recorded another network is refused: its index follows another
+// chain. The embedded devnet keeps its chain in memory, so an index an
+// earlier process made of it follows a chain that ended with that process
+// (the devnet replays the same chain from genesis in real time, unless a
+// challenger's proofs changed it, and then the two never meet again): that
+// index and the follower's domain state are removed and the index starts
+// again, which is what a run on an empty directory gives.
+func claimData(data string, net devnet.Network, embedded bool, logger *slog.Logger) error {
+	have, err := readNetwork(data)
+	switch {
+	case errors.Is(err, fs.ErrNotExist):
+		return nil // a new data directory
+	case err != nil:
+		return fmt.Errorf("run: --data %s: %w", data, err)
+	case have.Spec.Hash() != net.Spec.Hash(): // the spec registers each domain's genesis
+		return &exitError{code: 2, err: fmt.Errorf("run: --data %s holds the index of another network than the source's; use another directory", data)}
+	case !embedded:
+		return nil
+	}
+	index := filepath.Join(data, "index")
+	if _, err := os.Stat(index); errors.Is(err, fs.ErrNotExist) {
+		return nil
+	}
+	logger.Warn("the embedded devnet's chain ended with the process that indexed it: starting the index again (--source follows a chain that outlives receiptd)",
+		"data", data)
+	for _, dir := range []string{index, filepath.Join(data, "state")} {
+		if err := os.RemoveAll(dir); err != nil {
+			return fmt.Errorf("run: %w", err)
+		}
+	}
+	return nil
 }
 
 // openSource opens what --source names, or an embedded devnet.

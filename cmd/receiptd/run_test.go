@@ -3,6 +3,7 @@ package main
 import (
 	"bufio"
 	"context"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
@@ -232,6 +233,59 @@ func TestRunRefusesBadSettings(t *testing.T) {
 			}
 			if entries, _ := os.ReadDir(data); len(entries) != 0 {
 				t.Fatalf("the data directory was written: %v", entries)
+			}
+		})
+	}
+}
+
+// A data directory holds the index of one network. An embedded devnet's
+// index is started again by the next run, since its chain ended with the
+// process that made it; an index of another network is never touched.
+func TestClaimData(t *testing.T) {
+	network := func(domains int) devnet.Network {
+		d, err := devnet.New(devnet.Config{Domains: domains})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer d.Close()
+		return d.Network()
+	}
+	one, two := network(1), network(2)
+	for _, tc := range []struct {
+		name      string
+		recorded  *devnet.Network // the network file in the directory; nil: none
+		embedded  bool
+		code      int  // exit status of the refusal; 0: accepted
+		restarted bool // index/ and state/ removed
+	}{
+		{"new directory", nil, true, 0, false},
+		{"same network, a node or file source", &one, false, 0, false},
+		{"same network, the embedded devnet", &one, true, 0, true},
+		{"another network", &two, false, 2, false},
+		{"another network, the embedded devnet", &two, true, 2, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			data := t.TempDir()
+			for _, dir := range []string{"index", "state"} {
+				if err := os.MkdirAll(filepath.Join(data, dir, "x"), 0o755); err != nil {
+					t.Fatal(err)
+				}
+			}
+			if tc.recorded != nil {
+				if err := writeNetwork(data, *tc.recorded); err != nil {
+					t.Fatal(err)
+				}
+			}
+			var stderr strings.Builder
+			err := claimData(data, one, tc.embedded, slog.New(slog.NewTextHandler(io.Discard, nil)))
+			if code := exitCode(err, &stderr); code != tc.code {
+				t.Fatalf("exit status %d (%v), want %d", code, err, tc.code)
+			}
+			for _, dir := range []string{"index", "state"} {
+				_, err := os.Stat(filepath.Join(data, dir, "x"))
+				if gone := errors.Is(err, os.ErrNotExist); gone != tc.restarted {
+					t.Errorf("%s removed: %v, want %v", dir, gone, tc.restarted)
+				}
 			}
 		})
 	}
