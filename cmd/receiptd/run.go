@@ -8,6 +8,7 @@ import (
 	"io"
 	"io/fs"
 	"log/slog"
+	"math"
 	"os"
 	"path/filepath"
 	"strings"
@@ -70,7 +71,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	fs.Usage = func() {
 		fmt.Fprintln(stderr, "Usage: receiptd run [flags]")
 		fmt.Fprintln(stderr, "\nFollows a consensus chain, re-executes every domain block, judges every receipt and indexes it all.")
-		fmt.Fprintln(stderr, "With no --source it runs an embedded devnet (shaped by the devnet flags below) and follows it.")
+		fmt.Fprintln(stderr, "With no --source it runs an embedded devnet (shaped by the devnet flags below) and follows it;")
+		fmt.Fprintln(stderr, "its chain lives in memory, so a restart on the same --data starts the index again.")
 		fs.PrintDefaults()
 	}
 	if err := parseFlags(fs, args); err != nil {
@@ -86,10 +88,13 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
 		return usageError("run: --log-level: %v", err)
 	}
+	if *challenger && *dryRun {
+		return usageError("run: --challenger and --challenge-dry-run exclude each other")
+	}
 	cacheBytes := *gqlCache << 20
-	switch {
-	case *gqlCache < 0 || *gqlCache > 1<<20:
-		return usageError("run: --graphql-cache-mb %d: want 0 to %d", *gqlCache, 1<<20)
+	switch maxMB := min(1<<20, math.MaxInt>>20); {
+	case *gqlCache < 0 || *gqlCache > maxMB:
+		return usageError("run: --graphql-cache-mb %d: want 0 to %d", *gqlCache, maxMB)
 	case *gqlCache == 0:
 		cacheBytes = -1 // off
 	}
@@ -145,8 +150,6 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	mode := verifier.ChallengeOff
 	switch {
-	case *challenger && *dryRun:
-		return usageError("run: --challenger and --challenge-dry-run exclude each other")
 	case *challenger:
 		mode = verifier.ChallengeSubmit
 	case *dryRun:
@@ -271,39 +274,59 @@ func commitEvent(u *verifier.BlockUpdate) graphql.Event {
 	return ev
 }
 
+// embeddedMark names the file in the data directory that says its index
+// follows the embedded devnet (claimData).
+const embeddedMark = "embedded-devnet"
+
 // claimData checks that the data directory may hold the index of net, the
-// network of the source, before anything in it is opened. A directory
-// that recorded another network is refused: its index follows another
-// chain. The embedded devnet keeps its chain in memory, so an index an
-// earlier process made of it follows a chain that ended with that process
-// (the devnet replays the same chain from genesis in real time, unless a
-// challenger's proofs changed it, and then the two never meet again): that
-// index and the follower's domain state are removed and the index starts
-// again, which is what a run on an empty directory gives.
+// network of the source, before anything in it is opened or written.
+//
+// A directory that recorded another network is refused: its index follows
+// another chain (the spec hash commits to every domain's genesis). The
+// embedded devnet keeps its chain in memory, so an index that an earlier
+// process made of it follows a chain that ended with that process: the
+// devnet replays the same chain from genesis in real time, unless a
+// challenger's proofs changed it, and then the two never meet again. Such
+// an index, marked by embeddedMark, is removed with the follower's domain
+// state, and the index starts again, as a run on an empty directory does.
+// An index without the mark is never removed: an embedded run refuses it.
 func claimData(data string, net devnet.Network, embedded bool, logger *slog.Logger) error {
-	have, err := readNetwork(data)
-	switch {
+	index, mark := filepath.Join(data, "index"), filepath.Join(data, embeddedMark)
+	indexed := exists(index)
+	switch have, err := readNetwork(data); {
 	case errors.Is(err, fs.ErrNotExist):
-		return nil // a new data directory
 	case err != nil:
-		return fmt.Errorf("run: --data %s: %w", data, err)
-	case have.Spec.Hash() != net.Spec.Hash(): // the spec registers each domain's genesis
+		return &exitError{code: 2, err: fmt.Errorf("run: --data %s: %s: %w; use another directory", data, networkFile, err)}
+	case have.Spec.Hash() != net.Spec.Hash():
 		return &exitError{code: 2, err: fmt.Errorf("run: --data %s holds the index of another network than the source's; use another directory", data)}
-	case !embedded:
-		return nil
 	}
-	index := filepath.Join(data, "index")
-	if _, err := os.Stat(index); errors.Is(err, fs.ErrNotExist) {
-		return nil
-	}
-	logger.Warn("the embedded devnet's chain ended with the process that indexed it: starting the index again (--source follows a chain that outlives receiptd)",
-		"data", data)
-	for _, dir := range []string{index, filepath.Join(data, "state")} {
-		if err := os.RemoveAll(dir); err != nil {
+	if !embedded {
+		if err := os.Remove(mark); err != nil && !errors.Is(err, fs.ErrNotExist) {
 			return fmt.Errorf("run: %w", err)
 		}
+		return nil
+	}
+	switch {
+	case indexed && !exists(mark):
+		return &exitError{code: 2, err: fmt.Errorf("run: --data %s holds an index of a chain the embedded devnet did not make; pass its --source, or use another directory", data)}
+	case indexed:
+		logger.Warn("the embedded devnet's chain ended with the process that indexed it: starting the index again (--source follows a chain that outlives receiptd)",
+			"data", data)
+		for _, dir := range []string{index, filepath.Join(data, "state")} {
+			if err := os.RemoveAll(dir); err != nil {
+				return fmt.Errorf("run: %w", err)
+			}
+		}
+	}
+	if err := os.WriteFile(mark, []byte("this index follows receiptd run's embedded devnet\n"), 0o644); err != nil {
+		return fmt.Errorf("run: %w", err)
 	}
 	return nil
+}
+
+func exists(path string) bool {
+	_, err := os.Stat(path)
+	return err == nil
 }
 
 // openSource opens what --source names, or an embedded devnet.

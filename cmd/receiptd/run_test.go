@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -223,6 +224,7 @@ func TestRunRefusesBadSettings(t *testing.T) {
 		{"huge cache", []string{"--graphql-cache-mb", "2000000"}, "--graphql-cache-mb 2000000"},
 		{"log level", []string{"--log-level", "loud"}, "--log-level"},
 		{"argument", []string{"extra"}, `unexpected argument "extra"`},
+		{"two challenge modes", []string{"--challenger", "--challenge-dry-run"}, "exclude each other"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data := t.TempDir()
@@ -239,8 +241,8 @@ func TestRunRefusesBadSettings(t *testing.T) {
 }
 
 // A data directory holds the index of one network. An embedded devnet's
-// index is started again by the next run, since its chain ended with the
-// process that made it; an index of another network is never touched.
+// index is started again by the next embedded run, since its chain ended
+// with the process that made it; any other index is never touched.
 func TestClaimData(t *testing.T) {
 	network := func(domains int) devnet.Network {
 		d, err := devnet.New(devnet.Config{Domains: domains})
@@ -254,15 +256,20 @@ func TestClaimData(t *testing.T) {
 	for _, tc := range []struct {
 		name      string
 		recorded  *devnet.Network // the network file in the directory; nil: none
-		embedded  bool
-		code      int  // exit status of the refusal; 0: accepted
-		restarted bool // index/ and state/ removed
+		corrupt   bool            // the network file does not decode
+		marked    bool            // an embedded run made the index
+		embedded  bool            // this run's source
+		code      int             // exit status of the refusal; 0: accepted
+		restarted bool            // index/ and state/ removed
 	}{
-		{"new directory", nil, true, 0, false},
-		{"same network, a node or file source", &one, false, 0, false},
-		{"same network, the embedded devnet", &one, true, 0, true},
-		{"another network", &two, false, 2, false},
-		{"another network, the embedded devnet", &two, true, 2, false},
+		{name: "a node or file source's index", recorded: &one},
+		{name: "the embedded devnet's index, now a node", recorded: &one, marked: true},
+		{name: "the embedded devnet's index, again", recorded: &one, marked: true, embedded: true, restarted: true},
+		{name: "a node's index, now the embedded devnet", recorded: &one, embedded: true, code: 2},
+		{name: "an index with no network file, embedded", embedded: true, code: 2},
+		{name: "another network", recorded: &two, code: 2},
+		{name: "another network, embedded", recorded: &two, marked: true, embedded: true, code: 2},
+		{name: "a corrupt network file", corrupt: true, marked: true, embedded: true, code: 2},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data := t.TempDir()
@@ -276,6 +283,12 @@ func TestClaimData(t *testing.T) {
 					t.Fatal(err)
 				}
 			}
+			if tc.corrupt {
+				os.WriteFile(filepath.Join(data, networkFile), []byte("not a chain file"), 0o644)
+			}
+			if tc.marked {
+				os.WriteFile(filepath.Join(data, embeddedMark), nil, 0o644)
+			}
 			var stderr strings.Builder
 			err := claimData(data, one, tc.embedded, slog.New(slog.NewTextHandler(io.Discard, nil)))
 			if code := exitCode(err, &stderr); code != tc.code {
@@ -287,6 +300,40 @@ func TestClaimData(t *testing.T) {
 					t.Errorf("%s removed: %v, want %v", dir, gone, tc.restarted)
 				}
 			}
+			if _, err := os.Stat(filepath.Join(data, embeddedMark)); tc.code == 0 && (err == nil) != tc.embedded {
+				t.Errorf("marked as the embedded devnet's: %v, want %v", err == nil, tc.embedded)
+			}
 		})
+	}
+}
+
+// The refusal comes before receiptd run writes anything: the directory
+// still names the network its index follows.
+func TestRunRefusesAnotherNetworksData(t *testing.T) {
+	if testing.Short() {
+		t.Skip("exports a chain")
+	}
+	chain := exportChain(t, 3)
+	data := t.TempDir()
+	d, err := devnet.New(devnet.Config{Domains: 1})
+	if err != nil {
+		t.Fatal(err)
+	}
+	other := d.Network()
+	d.Close()
+	if err := writeNetwork(data, other); err != nil {
+		t.Fatal(err)
+	}
+	before, _ := os.ReadFile(filepath.Join(data, networkFile))
+	var stderr strings.Builder
+	err = run(context.Background(), runArgs(chain, data), io.Discard, &stderr)
+	if code := exitCode(err, &stderr); code != 2 || !strings.Contains(stderr.String(), "another network") {
+		t.Fatalf("exit %d, stderr %q; want 2 and another network", code, stderr.String())
+	}
+	if after, _ := os.ReadFile(filepath.Join(data, networkFile)); !bytes.Equal(before, after) {
+		t.Fatal("the refused run rewrote the network file")
+	}
+	if _, err := os.Stat(filepath.Join(data, "index")); !errors.Is(err, os.ErrNotExist) {
+		t.Fatalf("the refused run opened an index: %v", err)
 	}
 }
