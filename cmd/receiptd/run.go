@@ -116,6 +116,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	}
 	defer unlock()
 
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
 	src, dev, err := openSource(gctx, sources, shape, filepath.Join(*data, "devnet-state"), logger, m)
 	if err != nil {
@@ -124,9 +126,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	defer src.Close()
 	if dev != nil {
 		defer dev.Close()
-	}
-	if dev != nil {
 		g.Go(func() error { return dev.Run(gctx) })
+		// Whatever the return, the devnet stops before it is closed.
+		defer func() { cancel(); g.Wait() }()
 	}
 	net, err := src.Network(gctx)
 	if err != nil {

@@ -13,6 +13,7 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
+	"runtime"
 	"strings"
 	"syscall"
 	"testing"
@@ -335,5 +336,23 @@ func TestRunRefusesAnotherNetworksData(t *testing.T) {
 	}
 	if _, err := os.Stat(filepath.Join(data, "index")); !errors.Is(err, os.ErrNotExist) {
 		t.Fatalf("the refused run opened an index: %v", err)
+	}
+}
+
+// A refused embedded run stops its devnet's goroutine before it returns
+// (and before it closes the devnet under it).
+func TestRefusedEmbeddedRunStopsItsDevnet(t *testing.T) {
+	data := t.TempDir()
+	if err := os.MkdirAll(filepath.Join(data, "index"), 0o755); err != nil { // unmarked: not the devnet's
+		t.Fatal(err)
+	}
+	var stderr strings.Builder
+	err := run(context.Background(), []string{"run", "--data", data, "--http", "", "--fast"}, io.Discard, &stderr)
+	if code := exitCode(err, &stderr); code != 2 || !strings.Contains(stderr.String(), "did not make") {
+		t.Fatalf("exit %d, stderr %q; want 2 and an index the devnet did not make", code, stderr.String())
+	}
+	buf := make([]byte, 1<<20)
+	if stacks := string(buf[:runtime.Stack(buf, true)]); strings.Contains(stacks, "devnet.(*Devnet).Run(") {
+		t.Fatalf("the devnet still runs after receiptd run returned:\n%s", stacks)
 	}
 }
