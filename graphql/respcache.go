@@ -25,8 +25,9 @@ import (
 // one client's run serve, and outlive, the others.
 //
 // The cache holds the answers of one generation, charged at their length
-// (with the operation's name) plus entryOverhead, at most maxBytes; the first answer of a newer
-// generation empties it, and a full cache drops entries at random.
+// (with the operation's name) plus entryOverhead, at most maxBytes; the
+// first answer of a newer generation empties it, and a full cache drops
+// entries at random.
 type responseCache struct {
 	maxBytes int
 

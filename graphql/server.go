@@ -148,7 +148,8 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 		k := keyOf(bb.Bytes())
 		key = &k
 	}
-	out, op, errored, hit := s.cached(key)
+	out, op, hit := s.cached(key)
+	errored := false // the cache keeps no answer with errors
 	if !hit {
 		var req request
 		if err := json.Unmarshal(bb.Bytes(), &req); err != nil {
@@ -198,19 +199,19 @@ const maxPooledBuf = 1 << 20
 // body: the cache keeps only answers to queries that passed the limits and
 // ran without errors, and the same bytes make the same request. op is the
 // answering operation's name, as answer gives it.
-func (s *Server) cached(key *requestKey) (answer []byte, op string, errored, hit bool) {
+func (s *Server) cached(key *requestKey) (answer []byte, op string, hit bool) {
 	if key == nil {
-		return nil, "", false, false
+		return nil, "", false
 	}
 	gen, ok := s.cfg.Index.Generation()
 	if !ok {
-		return nil, "", false, false
+		return nil, "", false
 	}
 	answer, op, hit = s.responses.get(gen, *key)
 	if hit && s.cfg.ObserveCache != nil {
 		s.cfg.ObserveCache(true)
 	}
-	return answer, op, false, hit
+	return answer, op, hit
 }
 
 // answer runs a POSTed request that the response cache did not answer

@@ -104,15 +104,17 @@ func domainProgressKey(d protocol.DomainID) []byte { return newKey(pDomProg, "")
 // bundle index, extrinsic index, hash. Occurrences are stored in chain
 // order, so the transactions of one domain block, which all come from
 // the bundles of one consensus block, sit together on disk.
-func txKeySuffix(r *TxRecord) []byte {
-	return kb{}.u64(r.ConsensusNumber).u32(r.BundleIndex).u32(r.ExtrinsicIndex).hash(r.Hash)
-}
+func txKeySuffix(r *TxRecord) []byte { return occurrence(kb{}, r).hash(r.Hash) }
 
 func txKey(r *TxRecord) []byte { return append([]byte{pTx}, txKeySuffix(r)...) }
 
 // txHashKey is the hash index entry of an occurrence (doc.go).
-func txHashKey(r *TxRecord) []byte {
-	return newKey(pIndex, ixTxByHash).hash(r.Hash).u64(r.ConsensusNumber).u32(r.BundleIndex).u32(r.ExtrinsicIndex)
+func txHashKey(r *TxRecord) []byte { return occurrence(newKey(pIndex, ixTxByHash).hash(r.Hash), r) }
+
+// occurrence appends where r occurs: consensus number, bundle index,
+// extrinsic index.
+func occurrence(k kb, r *TxRecord) kb {
+	return k.u64(r.ConsensusNumber).u32(r.BundleIndex).u32(r.ExtrinsicIndex)
 }
 
 const txSuffixLen = 8 + 4 + 4 + 32

@@ -66,6 +66,16 @@ func TestCloseReportsOpenReaders(t *testing.T) {
 	})
 }
 
+// openOn opens the index in "idx" on fs.
+func openOn(t *testing.T, fs vfs.FS) *Index {
+	t.Helper()
+	ix, err := Open("idx", Options{FS: fs})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return ix
+}
+
 // openRaw opens the pebble store under an index directory directly.
 func openRaw(t *testing.T, fs vfs.FS) *kv.Pebble {
 	s, err := kv.OpenPebble("idx", kv.PebbleOptions{FS: fs})
@@ -87,15 +97,11 @@ func rawSet(t *testing.T, s kv.Store, key, value []byte) {
 
 func TestSchemaVersionRefused(t *testing.T) {
 	fs := vfs.NewMem()
-	ix, err := Open("idx", Options{FS: fs})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ix.Close()
+	openOn(t, fs).Close()
 	s := openRaw(t, fs)
 	rawSet(t, s, keySchema, []byte{0, 0, 0, 7})
 	s.Close()
-	_, err = Open("idx", Options{FS: fs})
+	_, err := Open("idx", Options{FS: fs})
 	if !errors.Is(err, ErrSchemaVersion) || !strings.Contains(err.Error(), fmt.Sprintf("found 7, want %d", SchemaVersion)) {
 		t.Fatalf("open of version 7: %v", err)
 	}
@@ -111,10 +117,7 @@ func TestSchemaVersionRefused(t *testing.T) {
 
 func TestCorruptRecordIsAnError(t *testing.T) {
 	fs := vfs.NewMem()
-	ix, err := Open("idx", Options{FS: fs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := openOn(t, fs)
 	commitChain(t, ix, "main", 0, 4)
 	p, _ := reader(t, ix).DomainProgress(testDomain)
 	ix.Close()
@@ -131,10 +134,7 @@ func TestCorruptRecordIsAnError(t *testing.T) {
 	} {
 		rawSet(t, s, receiptKey(p.HeadHash), bad)
 		s.Close()
-		ix, err := Open("idx", Options{FS: fs})
-		if err != nil {
-			t.Fatal(err)
-		}
+		ix := openOn(t, fs)
 		r, _ := ix.Reader()
 		_, err = r.Receipt(p.HeadHash)
 		dom := testDomain
@@ -153,10 +153,7 @@ func TestCorruptRecordIsAnError(t *testing.T) {
 // index entries remain is corruption, by hash and in its block's listing.
 func TestTxIndexedButNotStored(t *testing.T) {
 	fs := vfs.NewMem()
-	ix, err := Open("idx", Options{FS: fs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix := openOn(t, fs)
 	commitChain(t, ix, "main", 0, 8)
 	r := reader(t, ix)
 	txs, err := r.DomainTxs(testDomain, 8, PageArgs{})
@@ -172,10 +169,7 @@ func TestTxIndexedButNotStored(t *testing.T) {
 		t.Fatal(err)
 	}
 	s.Close()
-	ix, err = Open("idx", Options{FS: fs})
-	if err != nil {
-		t.Fatal(err)
-	}
+	ix = openOn(t, fs)
 	defer ix.Close()
 	r = reader(t, ix)
 	if _, err := r.Txs(gone.Hash); !errors.Is(err, ErrCorrupt) {

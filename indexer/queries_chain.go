@@ -1,10 +1,8 @@
 package indexer
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
-	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -54,52 +52,6 @@ func (r *Reader) DomainTxs(d protocol.DomainID, n uint64, args PageArgs) (*Page[
 		return nil, err
 	}
 	return &Page[*TxRecord]{Items: txs, Cursors: keys.Cursors, HasPrev: keys.HasPrev, HasNext: keys.HasNext}, nil
-}
-
-// loadSorted reads the records stored at keys, each of which an index
-// entry names, through one iterator walked in key order: records that sit
-// together on disk, as a domain block's transactions do (doc.go), come
-// from the same blocks without a point lookup each. out[i] is the record
-// at keys[i]; a key with no record is corruption.
-func loadSorted[T any, P interface {
-	*T
-	record
-}](r *Reader, keys [][]byte, what string) ([]*T, error) {
-	out := make([]*T, len(keys))
-	if len(keys) == 0 {
-		return out, nil
-	}
-	order := make([]int, len(keys))
-	for i := range order {
-		order[i] = i
-	}
-	slices.SortFunc(order, func(a, b int) int { return bytes.Compare(keys[a], keys[b]) })
-	if err := r.enter(); err != nil {
-		return nil, err
-	}
-	defer r.leave()
-	last := keys[order[len(order)-1]]
-	it, err := r.snap.NewIter(keys[order[0]], append(slices.Clip(last), 0))
-	if err != nil {
-		return nil, fmt.Errorf("indexer: read %ss: %w", what, err)
-	}
-	g := r.inner().g
-	for _, i := range order {
-		k := keys[i]
-		if !it.SeekGE(k) || !bytes.Equal(it.Key(), k) {
-			if err := errors.Join(it.Error(), it.Close()); err != nil {
-				return nil, fmt.Errorf("indexer: read %s: %w", what, err)
-			}
-			return nil, corrupt(k, "%s is indexed but not stored", what)
-		}
-		if out[i], err = decodeCached[T, P](g, k, bytes.Clone(it.Value())); err != nil {
-			return nil, errors.Join(err, it.Close())
-		}
-	}
-	if err := errors.Join(it.Error(), it.Close()); err != nil {
-		return nil, fmt.Errorf("indexer: read %ss: %w", what, err)
-	}
-	return out, nil
 }
 
 // TxRef is what a block's transaction index holds of an included

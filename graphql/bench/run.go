@@ -328,20 +328,27 @@ const floorName = "floor: canned answer, no work"
 // serveCanned serves answer to every request on a free loopback port,
 // after reading the request's body, with the Content-Type receiptd sends.
 func serveCanned(answer []byte) (url string, stop func(), err error) {
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		return "", nil, err
-	}
-	srv := &http.Server{ReadHeaderTimeout: 5 * time.Second, Handler: http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+	return serveHandler("/", http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if _, err := io.Copy(io.Discard, r.Body); err != nil {
 			http.Error(w, err.Error(), http.StatusBadRequest)
 			return
 		}
 		w.Header().Set("Content-Type", "application/json")
 		w.Write(answer)
-	})}
+	}))
+}
+
+// serveHandler serves h at path on a free loopback port until stop.
+func serveHandler(path string, h http.Handler) (url string, stop func(), err error) {
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		return "", nil, err
+	}
+	mux := http.NewServeMux()
+	mux.Handle(path, h)
+	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
 	go srv.Serve(ln)
-	return "http://" + ln.Addr().String() + "/", func() {
+	return "http://" + ln.Addr().String() + path, func() {
 		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
 		defer cancel()
 		srv.Shutdown(ctx)
@@ -359,21 +366,12 @@ func serve(ix *indexer.Index, respCache bool) (url string, stop func(), err erro
 	if err != nil {
 		return "", nil, err
 	}
-	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	url, stopHTTP, err := serveHandler("/graphql", gql)
 	if err != nil {
 		gql.Close()
 		return "", nil, err
 	}
-	mux := http.NewServeMux()
-	mux.Handle("/graphql", gql)
-	srv := &http.Server{Handler: mux, ReadHeaderTimeout: 5 * time.Second}
-	go srv.Serve(ln)
-	return "http://" + ln.Addr().String() + "/graphql", func() {
-		ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
-		defer cancel()
-		srv.Shutdown(ctx)
-		gql.Close()
-	}, nil
+	return url, func() { stopHTTP(); gql.Close() }, nil
 }
 
 func splitLines(s string) []string { return strings.Split(strings.TrimRight(s, "\n"), "\n") }
