@@ -61,7 +61,9 @@ type Devnet struct {
 	operators map[protocol.DomainID][]*operator
 	rng       *rand.Rand
 
-	// Owned by the driving goroutine.
+	// Owned by the driving goroutine, except that BlockByHash reads nodes
+	// from any goroutine: the driver changes nodes only under mu.Lock (and
+	// reads it without).
 	nodes map[common.Hash]*node
 	slot  uint64
 	stats Stats
@@ -216,12 +218,14 @@ func (d *Devnet) gc() error {
 	head := d.mu.head
 	d.mu.RUnlock()
 	final := head.ancestor(d.cfg.MaxReorgDepth + 1)
+	d.mu.Lock()
 	for h, n := range d.nodes {
 		if n.number() < final.number() && h != final.hash {
 			n.parent = nil // canonical history stays reachable through d.mu.canonical
 			delete(d.nodes, h)
 		}
 	}
+	d.mu.Unlock()
 	d.trimHistory(final.number())
 	for id, rt := range d.domains {
 		live := map[common.Hash]bool{}

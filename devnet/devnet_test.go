@@ -2,6 +2,8 @@ package devnet
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"math/big"
@@ -12,6 +14,7 @@ import (
 	"github.com/ethereum/go-ethereum/consensus/ethash"
 	"github.com/ethereum/go-ethereum/core"
 	"github.com/ethereum/go-ethereum/core/rawdb"
+	"golang.org/x/sync/errgroup"
 
 	"github.com/receiptd/receiptd/protocol"
 )
@@ -335,5 +338,49 @@ func TestDomainChainImportsIntoGeth(t *testing.T) {
 			t.Fatalf("domain %d: only %d blocks", id, head.Number)
 		}
 		bc.Stop()
+	}
+}
+
+// Every method but Step may be called from other goroutines while the
+// devnet steps (a follower reads blocks, a challenger submits proofs that
+// look up blocks by hash). Run with -race, this fails on a read of state
+// the driver changes without the lock.
+func TestReadersWhileStepping(t *testing.T) {
+	d, err := New(Config{Seed: 12, ForkProbability: 0.4, MaxReorgDepth: 2, FastMode: true, Logger: quiet()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	g, ctx := errgroup.WithContext(ctx)
+	for range 2 {
+		g.Go(func() error {
+			for ctx.Err() == nil {
+				head := d.Head()
+				_, err := d.BlockByHash(head.Hash())
+				if err == nil && head.Header.Number > 0 {
+					_, err = d.BlockByHash(head.Header.ParentHash)
+				}
+				// A fork block is forgotten once it is deeper than a reorg
+				// can reach, which a slow reader may see.
+				if err != nil && d.Head().Header.Number <= head.Header.Number+2 {
+					return fmt.Errorf("head %d or its parent: %w", head.Header.Number, err)
+				}
+				if _, err := d.BlockByNumber(head.Header.Number); err != nil && !errors.Is(err, errNoCanonicalNode) {
+					return err // a reorg may shorten the chain meanwhile
+				}
+				d.HeadState()
+				d.DomainChain(1)
+			}
+			return nil
+		})
+	}
+	for i := range 40 {
+		if _, err := d.Step(context.Background()); err != nil {
+			t.Fatalf("step %d: %v", i, err)
+		}
+	}
+	cancel()
+	if err := g.Wait(); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -89,7 +89,9 @@ func (d *Devnet) produce(ctx context.Context, parent *node, slot uint64, rng *ra
 		}
 		n.domains[id] = child
 	}
+	d.mu.Lock()
 	d.nodes[n.hash] = n
+	d.mu.Unlock()
 	d.stats.Blocks++
 	return n, nil
 }
