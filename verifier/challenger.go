@@ -7,11 +7,13 @@ import (
 	"log/slog"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rlp"
 
+	"github.com/receiptd/receiptd/domain"
 	"github.com/receiptd/receiptd/indexer"
 	"github.com/receiptd/receiptd/proof"
 	"github.com/receiptd/receiptd/protocol"
@@ -67,8 +69,10 @@ type challenger struct {
 	wg      sync.WaitGroup
 	cancel  context.CancelFunc
 
-	// Owned by the follower's goroutine: bad receipt → its challenge.
-	open map[common.Hash]*openChallenge
+	// Owned by the follower's goroutine: bad receipt → its challenge, and
+	// per domain the newest block executed again for a proof.
+	open       map[common.Hash]*openChallenge
+	reexecuted map[protocol.DomainID]*executed
 }
 
 type openChallenge struct {
@@ -83,7 +87,7 @@ const challengeQueue = 16
 func newChallenger(mode ChallengeMode, submit Submitter, verify protocol.ProofVerifier, log *slog.Logger) *challenger {
 	c := &challenger{mode: mode, submit: submit, verify: verify, log: log,
 		jobs: make(chan *challengeJob, challengeQueue), results: make(chan *challengeResult, 2*challengeQueue),
-		open: map[common.Hash]*openChallenge{}}
+		open: map[common.Hash]*openChallenge{}, reexecuted: map[protocol.DomainID]*executed{}}
 	ctx, cancel := context.WithCancel(context.Background())
 	c.cancel = cancel
 	c.wg.Add(1)
@@ -150,7 +154,7 @@ func (c *challenger) handle(ctx context.Context, job *challengeJob) *challengeRe
 
 // queue offers jobs for the oldest bad receipt of every domain that has no
 // open challenge.
-func (f *Follower) queueChallenges() {
+func (f *Follower) queueChallenges(ctx context.Context) {
 	c := f.challenger
 	if c == nil {
 		return
@@ -171,7 +175,7 @@ func (f *Follower) queueChallenges() {
 		if oc := c.open[oldest.Hash]; oc != nil && oc.status != indexer.ChallengeRejected {
 			continue
 		}
-		job := f.challengeJob(id, v, oldest.Receipt)
+		job := f.challengeJob(ctx, id, v, oldest.Receipt)
 		if job == nil {
 			continue
 		}
@@ -183,12 +187,16 @@ func (f *Follower) queueChallenges() {
 	}
 }
 
-func (f *Follower) challengeJob(id protocol.DomainID, v domainView, bad *protocol.ExecutionReceipt) *challengeJob {
+func (f *Follower) challengeJob(ctx context.Context, id protocol.DomainID, v domainView, bad *protocol.ExecutionReceipt) *challengeJob {
+	p := f.pipes[id]
 	ex := v.Exec[bad.DomainNumber]
 	if ex == nil {
-		return nil // executed before a restart: not kept
+		var err error
+		if ex, err = f.reexecuted(ctx, p, v, bad.DomainNumber); err != nil {
+			f.cfg.Logger.Warn("bad receipt not provable", "domain", id, "number", bad.DomainNumber, "receipt", bad.Hash(), "err", err)
+			return nil
+		}
 	}
-	p := f.pipes[id]
 	parent := p.headers[ex.result.Block.ParentHash()]
 	if parent == nil {
 		return nil
@@ -201,6 +209,88 @@ func (f *Follower) challengeJob(id protocol.DomainID, v domainView, bad *protoco
 		Domain: id, Derivation: ex.derivation, Result: ex.result, Parent: parent, Store: p.store,
 		Chain: headerMap(headers), Workers: f.cfg.Workers,
 	}}
+}
+
+// reexecuted returns the execution of domain block n on the view's chain
+// when the view has none: the block was executed before a restart, and
+// executions are not checkpointed. It executes the block again from the
+// newest state at or below its parent still on disk or in memory, on the
+// follower's goroutine, and checks the result against the index and the
+// honest receipt the view holds. That state is at most FlushEvery blocks
+// back, as pruning keeps the flushed state below every pending receipt
+// (pruneKeep); it gives up past twice that rather than hold the follower
+// up. The last one is kept per domain, so a job offered again does not
+// execute it again.
+func (f *Follower) reexecuted(ctx context.Context, p *domainPipeline, v domainView, n uint64) (*executed, error) {
+	want := v.Honest[n]
+	if want == nil {
+		return nil, fmt.Errorf("no honest receipt for block %d", n)
+	}
+	var kept map[protocol.DomainID]*executed
+	if f.challenger != nil {
+		kept = f.challenger.reexecuted
+	}
+	if ex := kept[p.id]; ex != nil && ex.honest.Hash() == want.Hash() {
+		return ex, nil
+	}
+	// The blocks to execute, newest first, down to one whose parent state
+	// is there.
+	var todo []uint64
+	var parent *types.Header
+	for m := n; parent == nil; m-- {
+		if m == 0 || n-m > 2*f.cfg.FlushEvery {
+			return nil, fmt.Errorf("no state at or below block %d within %d blocks", n-1, 2*f.cfg.FlushEvery)
+		}
+		todo = append(todo, m)
+		h := p.headerWithRoot(0, p.genesisRoot) // the index has no block 0
+		if m > 1 {
+			var err error
+			if h, _, err = f.idx.DomainBlock(ctx, p.id, m-1); err != nil {
+				return nil, fmt.Errorf("domain block %d: %w", m-1, err)
+			}
+		}
+		if h != nil && p.store.HasState(h.Root) {
+			parent = h
+		}
+	}
+	start := time.Now()
+	var ex *executed
+	for i := len(todo) - 1; i >= 0; i-- {
+		m := todo[i]
+		indexed, cnum, err := f.idx.DomainBlock(ctx, p.id, m)
+		if err != nil {
+			return nil, fmt.Errorf("domain block %d: %w", m, err)
+		}
+		cb, err := f.idx.ConsensusBlock(ctx, cnum)
+		if err != nil {
+			return nil, fmt.Errorf("consensus block %d: %w", cnum, err)
+		}
+		prepared, err := domain.Prepare(ctx, p.signer, cb, p.id, f.cfg.Workers)
+		if err != nil {
+			return nil, err
+		}
+		p.headers[parent.Hash()] = parent
+		view := domainView{Head: parent, Honest: map[uint64]*protocol.ExecutionReceipt{}}
+		if prev := v.Honest[m-1]; prev != nil {
+			view.Honest[m-1] = prev
+		}
+		if ex, _, err = p.execute(ctx, prepared, view); err != nil {
+			return nil, fmt.Errorf("executing block %d again: %w", m, err)
+		}
+		if got := ex.result.Block.Hash(); got != indexed.Hash() {
+			return nil, fmt.Errorf("%w: domain %d block %d executes again to %s, the index has %s", ErrCorruptIndex, p.id, m, got, indexed.Hash())
+		}
+		parent = ex.result.Block.Header()
+	}
+	if ex.honest.Hash() != want.Hash() {
+		return nil, fmt.Errorf("block %d executes again to receipt %s, the view holds %s", n, ex.honest.Hash(), want.Hash())
+	}
+	f.cfg.Logger.Info("executed a block again to prove a receipt", "domain", p.id, "number", n,
+		"blocks", len(todo), "took", time.Since(start).Round(time.Millisecond))
+	if kept != nil {
+		kept[p.id] = ex
+	}
+	return ex, nil
 }
 
 type headerMap map[common.Hash]*types.Header

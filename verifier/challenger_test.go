@@ -1,7 +1,10 @@
 package verifier
 
 import (
+	"bytes"
 	"context"
+	"encoding/json"
+	"log/slog"
 	"sync"
 	"testing"
 	"time"
@@ -139,6 +142,106 @@ func TestChallengerDryRun(t *testing.T) {
 	}
 }
 
+// oldestBad returns the oldest pending receipt of domain id the follower
+// judged bad, or nil.
+func oldestBad(h *harness, id protocol.DomainID) *protocol.ExecutionReceipt {
+	ds, _ := h.f.tip.state.Domain(id)
+	v := h.f.tip.views[id]
+	oldest, ok := proof.OldestBad(ds.Tree.Pending(), func(n uint64) (common.Hash, bool) {
+		if r := v.Honest[n]; r != nil {
+			return r.Hash(), true
+		}
+		return common.Hash{}, false
+	})
+	if !ok {
+		return nil
+	}
+	return oldest.Receipt
+}
+
+// A bad receipt executed before a restart is proved after it: a node
+// switched to --challenger on a data dir whose index already holds the
+// receipt, with its execution long gone from memory, proves it before
+// its challenge period ends.
+func TestChallengerProvesReceiptsExecutedBeforeARestart(t *testing.T) {
+	d := newDevnet(t, devnet.Config{Seed: 45, Domains: 1, ChallengePeriod: 30, TxPerBlock: 8, ForkProbability: -1,
+		Faults: map[devnet.OperatorRef]devnet.FaultRates{{Domain: 0, Index: 0}: {devnet.FaultGasUsed: 0.5}}})
+	src := source.NewEmbedded(d)
+	cfg := Config{Logger: quiet(), Workers: 1, FlushEvery: 5, PruneEvery: 1, CheckpointEvery: 4, ReorgWindow: 8}
+	dir := t.TempDir()
+	h := openOnDisk(t, src, cfg, dir)
+	// Follow without challenging until a bad receipt has been pending for
+	// two checkpoints, so that the restart restores past its block.
+	var bad *protocol.ExecutionReceipt
+	var seen uint64
+	for i := 0; i < 100; i++ {
+		step(t, d)
+		h.sync()
+		if bad == nil {
+			if bad = oldestBad(h, 1); bad != nil {
+				seen = h.f.tip.number
+			}
+		} else if h.f.tip.number >= seen+2*cfg.CheckpointEvery {
+			break
+		}
+	}
+	if bad == nil {
+		t.Fatal("no bad receipt")
+	}
+	h.close()
+
+	var logs bytes.Buffer // written under slog's lock, read once the follower is closed
+	cfg.Challenge, cfg.Logger = ChallengeSubmit, slog.New(slog.NewJSONHandler(&logs, nil))
+	h = openOnDisk(t, src, cfg, dir)
+	closed := false
+	defer func() {
+		if !closed {
+			h.close()
+		}
+	}()
+	if h.f.tip.views[1].Exec[bad.DomainNumber] != nil {
+		t.Fatalf("block %d's execution survived the restart: the test does not exercise executing it again", bad.DomainNumber)
+	}
+	var rec *indexer.ReceiptRecord
+	for i := 0; i < 20; i++ {
+		step(t, d)
+		h.sync()
+		time.Sleep(10 * time.Millisecond) // let the challenger submit before the next slot
+		r, err := h.idx.Reader()
+		if err != nil {
+			t.Fatal(err)
+		}
+		rec, err = r.Receipt(bad.Hash())
+		r.Close()
+		if err != nil {
+			t.Fatal(err)
+		}
+		if rec.Status != protocol.ReceiptPending {
+			break
+		}
+	}
+	if rec.Status != protocol.ReceiptPruned || rec.ChallengeID == (common.Hash{}) {
+		t.Fatalf("bad receipt #%d is %s (challenge %s), want pruned by a challenge", bad.DomainNumber, rec.Status, rec.ChallengeID)
+	}
+	if st := d.Stats(); st.ProofsRejected != 0 {
+		t.Errorf("%d proofs rejected", st.ProofsRejected)
+	}
+	h.close()
+	closed = true
+	for line := range bytes.Lines(logs.Bytes()) {
+		var rec struct {
+			Msg    string
+			Number uint64
+			Blocks int
+		}
+		if json.Unmarshal(line, &rec) == nil && rec.Msg == "executed a block again to prove a receipt" && rec.Number == bad.DomainNumber {
+			t.Logf("receipt #%d proved after executing %d blocks again", rec.Number, rec.Blocks)
+			return
+		}
+	}
+	t.Errorf("no log of executing block %d again:\n%s", bad.DomainNumber, logs.Bytes())
+}
+
 type countingSubmitter struct{ calls int }
 
 func (s *countingSubmitter) SubmitFraudProof(context.Context, *protocol.FraudProof) error {
@@ -158,14 +261,8 @@ func TestChallengerDropsProofsOfSettledReceipts(t *testing.T) {
 		h.sync()
 		ds, _ := h.f.tip.state.Domain(1)
 		if job == nil {
-			v := h.f.tip.views[1]
-			if oldest, ok := proof.OldestBad(ds.Tree.Pending(), func(n uint64) (common.Hash, bool) {
-				if r := v.Honest[n]; r != nil {
-					return r.Hash(), true
-				}
-				return common.Hash{}, false
-			}); ok {
-				job = h.f.challengeJob(1, v, oldest.Receipt)
+			if oldest := oldestBad(h, 1); oldest != nil {
+				job = h.f.challengeJob(context.Background(), 1, h.f.tip.views[1], oldest)
 			}
 			continue
 		}

@@ -34,7 +34,10 @@
 // content-addressed, so writing them again is harmless), replays the
 // consensus blocks after the checkpoint from the index without committing,
 // and resumes after the last committed block: the index ends exactly as an
-// uninterrupted run leaves it. A reorg rolls the index back to the common
+// uninterrupted run leaves it. Executions kept for proofs are not in the
+// checkpoint: a challenger that needs one for a receipt executed before the
+// restart (or before it was started as a challenger) executes that domain
+// block again from the flushed state below it (challenger.go, reexecuted). A reorg rolls the index back to the common
 // ancestor in one batch and restores the follower from its in-memory ring
 // of recent states (or from a checkpoint for older ancestors).
 //

@@ -78,7 +78,7 @@ func (f *Follower) processBlock(ctx context.Context, pb *preparedBlock) error {
 		return err
 	}
 	f.pruneDomains(ctx)
-	f.queueChallenges()
+	f.queueChallenges(ctx)
 	return nil
 }
 

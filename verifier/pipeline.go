@@ -29,7 +29,8 @@ type domainView struct {
 	Bad map[common.Hash]bool
 	// Exec keeps the executions of pending domain blocks, for proofs. It
 	// is not checkpointed: after a restart, blocks executed before it have
-	// none, and their bad receipts are judged and indexed but not proved.
+	// none, and the challenger executes such a block again when it needs
+	// its proof (Follower.reexecute).
 	Exec map[uint64]*executed
 }
 
@@ -98,8 +99,31 @@ type executed struct {
 }
 
 // executeBlock derives the domain block consensus block c makes on top of
-// view, executes it, commits its state and returns it with the child view.
+// view, executes it, commits its state (flushing it when its number is
+// due) and returns it with the child view.
 func (p *domainPipeline) executeBlock(ctx context.Context, prepared *domain.Prepared, view domainView) (*executed, domainView, error) {
+	ex, next, err := p.execute(ctx, prepared, view)
+	if err != nil {
+		return nil, view, err
+	}
+	n := ex.result.Block.NumberU64()
+	if p.flushEvery > 0 && n%p.flushEvery == 0 {
+		if err := p.flush(ex.result.Block.Root(), n); err != nil {
+			return nil, view, err
+		}
+		// By number, not by count, so that restarts do not put it off.
+		if p.pruneEvery > 0 && (n/p.flushEvery)%p.pruneEvery == 0 {
+			p.pruneDue = true
+		}
+	}
+	return ex, next, nil
+}
+
+// execute is executeBlock without the flush: the state stays in memory,
+// referenced until release drops blocks below its number. Blocks executed
+// again for a proof (reexecute) use it, so that the newest flushed state
+// never moves back.
+func (p *domainPipeline) execute(ctx context.Context, prepared *domain.Prepared, view domainView) (*executed, domainView, error) {
 	sdb, err := p.store.StateAt(view.Head.Root)
 	if err != nil {
 		return nil, view, fmt.Errorf("domain %d: parent state: %w", p.id, err)
@@ -118,17 +142,15 @@ func (p *domainPipeline) executeBlock(ctx context.Context, prepared *domain.Prep
 		return nil, view, fmt.Errorf("domain %d: commit state: %w", p.id, err)
 	}
 	n := header.Number.Uint64()
-	p.roots[root] = n
-	p.headers[res.Block.Hash()] = header
-	if p.flushEvery > 0 && n%p.flushEvery == 0 {
-		if err := p.flush(root, n); err != nil {
-			return nil, view, err
-		}
-		// By number, not by count, so that restarts do not put it off.
-		if p.pruneEvery > 0 && (n/p.flushEvery)%p.pruneEvery == 0 {
-			p.pruneDue = true
+	if _, held := p.roots[root]; held {
+		// Executed before, on a fork a reorg returned to or again for a
+		// proof: Commit took a second reference, and release drops one.
+		if err := p.store.Release(root); err != nil {
+			return nil, view, fmt.Errorf("domain %d: %w", p.id, err)
 		}
 	}
+	p.roots[root] = n
+	p.headers[res.Block.Hash()] = header
 	var parentHash common.Hash
 	if prev := view.Honest[n-1]; prev != nil {
 		parentHash = prev.Hash()

@@ -24,8 +24,10 @@ import (
 //     (a rollback returns to both);
 //   - every checkpoint the index still holds — the only ones a restart or
 //     a deep reorg can restore from — and, from the oldest flushed state
-//     any of them names up to the head, the state of every domain block,
-//     indexed or executed here on any fork.
+//     any of them names (or the flushed state below the oldest pending
+//     receipt's parent, if older: a challenger proves it from there after
+//     a restart) up to the head, the state of every domain block, indexed
+//     or executed here on any fork.
 //
 // The last rule keeps more than the checkpoints' flushed states on purpose:
 // a restore first asks whether the checkpoint's head state is there
@@ -84,6 +86,12 @@ func (f *Follower) pruneKeep(ctx context.Context, p *domainPipeline) ([]common.H
 	for _, fs := range fromCheckpoints {
 		set[fs.root] = struct{}{}
 		lowest = min(lowest, fs.number)
+	}
+	// The proof of the oldest pending receipt starts from its parent's
+	// state; after a restart it is executed again from the flushed state
+	// at or below it (Follower.reexecuted).
+	if ds, ok := f.tip.state.Domain(p.id); ok && p.flushEvery > 0 {
+		lowest = min(lowest, ds.Tree.Confirmed/p.flushEvery*p.flushEvery)
 	}
 	executed := make(map[uint64]bool)
 	for _, h := range p.headers {
