@@ -193,7 +193,12 @@ func (f *Follower) challengeJob(ctx context.Context, id protocol.DomainID, v dom
 	if ex == nil {
 		var err error
 		if ex, err = f.reexecuted(ctx, p, v, bad.DomainNumber); err != nil {
-			f.cfg.Logger.Warn("bad receipt not provable", "domain", id, "number", bad.DomainNumber, "receipt", bad.Hash(), "err", err)
+			if ctx.Err() == nil && f.challenger != nil {
+				// Not tried again on every block: only after a reorg
+				// (forgetChallenges) or a restart.
+				f.challenger.open[bad.Hash()] = &openChallenge{status: indexer.ChallengeStale}
+				f.cfg.Logger.Error("bad receipt not provable", "domain", id, "number", bad.DomainNumber, "receipt", bad.Hash(), "err", err)
+			}
 			return nil
 		}
 	}
@@ -233,6 +238,11 @@ func (f *Follower) reexecuted(ctx context.Context, p *domainPipeline, v domainVi
 	if ex := kept[p.id]; ex != nil && ex.honest.Hash() == want.Hash() {
 		return ex, nil
 	}
+	for id, ex := range kept { // settled meanwhile
+		if ds, ok := f.tip.state.Domain(id); ok && ex.result.Block.NumberU64() <= ds.Tree.Confirmed {
+			delete(kept, id)
+		}
+	}
 	// The blocks to execute, newest first, down to one whose parent state
 	// is there.
 	var todo []uint64
@@ -253,6 +263,20 @@ func (f *Follower) reexecuted(ctx context.Context, p *domainPipeline, v domainVi
 			parent = h
 		}
 	}
+	// The headers a proof reads: BLOCKHASH's 256 ancestors of every block
+	// executed (the step witness checks them all), loaded by a restore
+	// only below the checkpoint's head.
+	for m := parent.Number.Uint64() - min(parent.Number.Uint64(), 256); m < n; m++ {
+		if m == 0 {
+			continue // the pipeline holds the genesis header; the index has none
+		}
+		h, _, err := f.idx.DomainBlock(ctx, p.id, m)
+		if err != nil {
+			return nil, fmt.Errorf("domain block %d: %w", m, err)
+		}
+		p.headers[h.Hash()] = h
+	}
+	p.headers[parent.Hash()] = parent
 	start := time.Now()
 	var ex *executed
 	for i := len(todo) - 1; i >= 0; i-- {
@@ -267,9 +291,8 @@ func (f *Follower) reexecuted(ctx context.Context, p *domainPipeline, v domainVi
 		}
 		prepared, err := domain.Prepare(ctx, p.signer, cb, p.id, f.cfg.Workers)
 		if err != nil {
-			return nil, err
+			return nil, fmt.Errorf("prepare domain block %d: %w", m, err)
 		}
-		p.headers[parent.Hash()] = parent
 		view := domainView{Head: parent, Honest: map[uint64]*protocol.ExecutionReceipt{}}
 		if prev := v.Honest[m-1]; prev != nil {
 			view.Honest[m-1] = prev
@@ -338,6 +361,7 @@ func (f *Follower) collectChallenges(u *BlockUpdate) {
 func (f *Follower) forgetChallenges() {
 	if f.challenger != nil {
 		clear(f.challenger.open)
+		clear(f.challenger.reexecuted)
 	}
 }
 

@@ -161,17 +161,36 @@ func oldestBad(h *harness, id protocol.DomainID) *protocol.ExecutionReceipt {
 
 // A bad receipt executed before a restart is proved after it: a node
 // switched to --challenger on a data dir whose index already holds the
-// receipt, with its execution long gone from memory, proves it before
-// its challenge period ends.
+// receipt, its execution long gone from memory and the states below it
+// pruned down to the flushed ones, executes the block again from the
+// flushed state below it and proves it before its challenge period ends.
+// Both proof shapes: an execution-result proof, and a state-transition
+// proof whose step witness reads the block's ancestors.
 func TestChallengerProvesReceiptsExecutedBeforeARestart(t *testing.T) {
-	d := newDevnet(t, devnet.Config{Seed: 45, Domains: 1, ChallengePeriod: 30, TxPerBlock: 8, ForkProbability: -1,
-		Faults: map[devnet.OperatorRef]devnet.FaultRates{{Domain: 0, Index: 0}: {devnet.FaultGasUsed: 0.5}}})
+	for _, tc := range []struct {
+		fault devnet.FaultKind
+		rate  float64
+		seed  int64
+	}{
+		{devnet.FaultGasUsed, 0.1, 45},
+		{devnet.FaultTraceEntry, 0.3, 46},
+	} {
+		t.Run(tc.fault.String(), func(t *testing.T) {
+			t.Parallel()
+			proveAfterRestart(t, tc.fault, tc.rate, tc.seed)
+		})
+	}
+}
+
+func proveAfterRestart(t *testing.T, fault devnet.FaultKind, rate float64, seed int64) {
+	d := newDevnet(t, devnet.Config{Seed: seed, Domains: 1, ChallengePeriod: 60, TxPerBlock: 8, ForkProbability: -1,
+		Faults: map[devnet.OperatorRef]devnet.FaultRates{{Domain: 0, Index: 0}: {fault: rate}}})
 	src := source.NewEmbedded(d)
-	cfg := Config{Logger: quiet(), Workers: 1, FlushEvery: 5, PruneEvery: 1, CheckpointEvery: 4, ReorgWindow: 8}
+	cfg := Config{Logger: quiet(), Workers: 1, FlushEvery: 3, PruneEvery: 1, CheckpointEvery: 4, ReorgWindow: 8}
 	dir := t.TempDir()
 	h := openOnDisk(t, src, cfg, dir)
-	// Follow without challenging until a bad receipt has been pending for
-	// two checkpoints, so that the restart restores past its block.
+	// Follow without challenging until a bad receipt is pending and its
+	// block is older than the newest checkpoint.
 	var bad *protocol.ExecutionReceipt
 	var seen uint64
 	for i := 0; i < 100; i++ {
@@ -185,8 +204,27 @@ func TestChallengerProvesReceiptsExecutedBeforeARestart(t *testing.T) {
 			break
 		}
 	}
-	if bad == nil {
-		t.Fatal("no bad receipt")
+	if bad == nil || bad.DomainNumber <= 2*cfg.FlushEvery {
+		t.Fatalf("want a first bad receipt above block %d, got %v: pick another seed", 2*cfg.FlushEvery, bad)
+	}
+	h.close()
+	// Restart, still not challenging, until the states the first run held
+	// in memory are gone and pruning has deleted from disk what no
+	// checkpoint the index keeps (openOnDisk: 16 blocks) names; only the
+	// pending-receipt rule keeps the flushed state below the bad block.
+	h = openOnDisk(t, src, cfg, dir)
+	for i := 0; i < 24; i++ {
+		step(t, d)
+		h.sync()
+	}
+	named, err := h.f.checkpointFlushed(context.Background(), 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, fs := range named {
+		if fs.number < bad.DomainNumber {
+			t.Fatalf("a checkpoint still names flushed block %d, below the bad block %d: the test does not exercise what pruning keeps", fs.number, bad.DomainNumber)
+		}
 	}
 	h.close()
 
@@ -203,7 +241,7 @@ func TestChallengerProvesReceiptsExecutedBeforeARestart(t *testing.T) {
 		t.Fatalf("block %d's execution survived the restart: the test does not exercise executing it again", bad.DomainNumber)
 	}
 	var rec *indexer.ReceiptRecord
-	for i := 0; i < 20; i++ {
+	for i := 0; i < 30; i++ {
 		step(t, d)
 		h.sync()
 		time.Sleep(10 * time.Millisecond) // let the challenger submit before the next slot
@@ -223,6 +261,9 @@ func TestChallengerProvesReceiptsExecutedBeforeARestart(t *testing.T) {
 	if rec.Status != protocol.ReceiptPruned || rec.ChallengeID == (common.Hash{}) {
 		t.Fatalf("bad receipt #%d is %s (challenge %s), want pruned by a challenge", bad.DomainNumber, rec.Status, rec.ChallengeID)
 	}
+	if c := acceptedChallenge(t, h); c == nil || c.BadReceipt != bad.Hash() || c.Kind != proofOfFault[fault] {
+		t.Errorf("accepted challenge %+v, want a %s proof against %s", c, proofOfFault[fault], bad.Hash())
+	}
 	if st := d.Stats(); st.ProofsRejected != 0 {
 		t.Errorf("%d proofs rejected", st.ProofsRejected)
 	}
@@ -232,9 +273,12 @@ func TestChallengerProvesReceiptsExecutedBeforeARestart(t *testing.T) {
 		var rec struct {
 			Msg    string
 			Number uint64
-			Blocks int
+			Blocks uint64
 		}
 		if json.Unmarshal(line, &rec) == nil && rec.Msg == "executed a block again to prove a receipt" && rec.Number == bad.DomainNumber {
+			if rec.Blocks > cfg.FlushEvery {
+				t.Errorf("executed %d blocks again, want at most FlushEvery (%d): the flushed state below was pruned", rec.Blocks, cfg.FlushEvery)
+			}
 			t.Logf("receipt #%d proved after executing %d blocks again", rec.Number, rec.Blocks)
 			return
 		}

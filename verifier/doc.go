@@ -37,9 +37,10 @@
 // uninterrupted run leaves it. Executions kept for proofs are not in the
 // checkpoint: a challenger that needs one for a receipt executed before the
 // restart (or before it was started as a challenger) executes that domain
-// block again from the flushed state below it (challenger.go, reexecuted). A reorg rolls the index back to the common
-// ancestor in one batch and restores the follower from its in-memory ring
-// of recent states (or from a checkpoint for older ancestors).
+// block again from the flushed state below it (challenger.go, reexecuted).
+// A reorg rolls the index back to the common ancestor in one batch and
+// restores the follower from its in-memory ring of recent states (or from
+// a checkpoint for older ancestors).
 //
 // Domain states stay referenced in memory from the newest confirmed
 // receipt's block (any pending receipt may need a proof built on its

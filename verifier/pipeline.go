@@ -30,7 +30,7 @@ type domainView struct {
 	// Exec keeps the executions of pending domain blocks, for proofs. It
 	// is not checkpointed: after a restart, blocks executed before it have
 	// none, and the challenger executes such a block again when it needs
-	// its proof (Follower.reexecute).
+	// its proof (Follower.reexecuted).
 	Exec map[uint64]*executed
 }
 
@@ -121,7 +121,7 @@ func (p *domainPipeline) executeBlock(ctx context.Context, prepared *domain.Prep
 
 // execute is executeBlock without the flush: the state stays in memory,
 // referenced until release drops blocks below its number. Blocks executed
-// again for a proof (reexecute) use it, so that the newest flushed state
+// again for a proof (Follower.reexecuted) use it, so that the newest flushed state
 // never moves back.
 func (p *domainPipeline) execute(ctx context.Context, prepared *domain.Prepared, view domainView) (*executed, domainView, error) {
 	sdb, err := p.store.StateAt(view.Head.Root)
