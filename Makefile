@@ -5,7 +5,7 @@ FUZZTIME  ?= 10s
 BENCHTIME ?= 1x
 export CGO_ENABLED = 1
 
-.PHONY: build test deps vet fuzz bench lint clean docker
+.PHONY: build test race deps vet fuzz bench lint clean docker
 
 build:
 	$(GO) build -o bin/receiptd ./cmd/receiptd
@@ -17,6 +17,14 @@ test: deps
 	$(GO) vet ./...
 	promtool check rules deploy/alerts.yml
 	$(GO) test ./...
+
+# The race detector over the packages that run goroutines of their own
+# (the devnet's driver and its readers, the follower, committer and
+# challenger, the index's readers and writer, the server and its
+# subscriptions, the sources' failover); -short leaves out the slow runs
+# of the binary. About 2.5 minutes on 2 cores.
+race: deps
+	$(GO) test -race -short ./devnet/... ./verifier/... ./indexer/... ./graphql ./source/... ./httpserver/...
 
 vet:
 	$(GO) vet ./...
