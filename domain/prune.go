@@ -22,24 +22,29 @@ import (
 // from the roots to keep, walking each account trie and the storage tries
 // its accounts name through the trie database (so nodes still in memory,
 // and disk nodes that in-memory states share, are reached too), then
-// deletes from disk every trie node it did not mark.
+// deletes from disk every trie node it did not mark. Contract code is
+// content-addressed too, and go-ethereum writes it to disk when a state is
+// committed, flushed or not: Prune keeps the code some kept account names
+// and deletes the rest.
 //
 // A crash in the middle leaves some unreachable nodes on disk, never a
 // missing reachable one, so it is safe at any moment. Marking costs memory
-// in proportion to the live state (a 32-byte key per node), which suits the
-// domain states receiptd keeps.
+// in proportion to the live state (a 32-byte key per node and per code),
+// which suits the domain states receiptd keeps.
 
 // PruneStats says what one Prune did.
 type PruneStats struct {
 	Roots   int // roots walked (those present)
 	Marked  int // nodes they reach
 	Deleted int // trie nodes deleted from disk
+	Codes   int // contract codes deleted from disk
 }
 
 // pruneCheckEvery is how many nodes Prune visits between context checks.
 const pruneCheckEvery = 4096
 
-// Prune deletes from disk every trie node no root in keep reaches. A root
+// Prune deletes from disk every trie node and contract code no root in
+// keep reaches. A root
 // in keep that is not available is skipped. Every root the caller may open
 // afterwards, in memory or on disk, must be in keep: a state built on a
 // pruned root is lost. Prune must not run concurrently with Commit or Flush
@@ -53,6 +58,9 @@ func (s *StateStore) Prune(ctx context.Context, keep []common.Hash) (PruneStats,
 		return st, err
 	}
 	marked := make(map[common.Hash]struct{})
+	// The empty code is never read (go-ethereum answers it without a
+	// lookup), but a genesis commit writes it; it stays.
+	codes := map[common.Hash]struct{}{types.EmptyCodeHash: {}}
 	for _, root := range keep {
 		if root == types.EmptyRootHash || !s.HasState(root) {
 			continue
@@ -61,14 +69,14 @@ func (s *StateStore) Prune(ctx context.Context, keep []common.Hash) (PruneStats,
 			st.Roots++
 			continue
 		}
-		if err := s.mark(ctx, trie.StateTrieID(root), marked, true); err != nil {
+		if err := s.mark(ctx, trie.StateTrieID(root), marked, codes); err != nil {
 			return st, fmt.Errorf("domain: prune: mark state %x: %w", root, err)
 		}
 		st.Roots++
 	}
 	st.Marked = len(marked)
-	n, err := s.sweep(ctx, marked)
-	st.Deleted = n
+	var err error
+	st.Deleted, st.Codes, err = s.sweep(ctx, marked, codes)
 	if err != nil {
 		return st, fmt.Errorf("domain: prune: sweep: %w", err)
 	}
@@ -76,10 +84,10 @@ func (s *StateStore) Prune(ctx context.Context, keep []common.Hash) (PruneStats,
 }
 
 // mark adds to marked every hashed node of the trie id names, skipping
-// subtries already marked (their nodes, and the storage tries under them,
-// were marked with them). With accounts, it walks each account's storage
-// trie too.
-func (s *StateStore) mark(ctx context.Context, id *trie.ID, marked map[common.Hash]struct{}, accounts bool) error {
+// subtries already marked (their nodes, the storage tries and the code
+// under them, were marked with them). With codes, id is an account trie:
+// it walks each account's storage trie too and adds its code to codes.
+func (s *StateStore) mark(ctx context.Context, id *trie.ID, marked, codes map[common.Hash]struct{}) error {
 	t, err := trie.New(id, s.triedb)
 	if err != nil {
 		return err
@@ -103,12 +111,15 @@ func (s *StateStore) mark(ctx context.Context, id *trie.ID, marked map[common.Ha
 			}
 			marked[h] = struct{}{}
 		}
-		if !accounts || !it.Leaf() {
+		if codes == nil || !it.Leaf() {
 			continue
 		}
 		var acc types.StateAccount
 		if err := rlp.DecodeBytes(it.LeafBlob(), &acc); err != nil {
 			return fmt.Errorf("account %x: %w", it.LeafKey(), err)
+		}
+		if code := common.BytesToHash(acc.CodeHash); code != types.EmptyCodeHash {
+			codes[code] = struct{}{}
 		}
 		if acc.Root == types.EmptyRootHash {
 			continue
@@ -117,48 +128,56 @@ func (s *StateStore) mark(ctx context.Context, id *trie.ID, marked map[common.Ha
 			continue
 		}
 		sid := trie.StorageTrieID(id.StateRoot, common.BytesToHash(it.LeafKey()), acc.Root)
-		if err := s.mark(ctx, sid, marked, false); err != nil {
+		if err := s.mark(ctx, sid, marked, nil); err != nil {
 			return fmt.Errorf("storage of %x: %w", it.LeafKey(), err)
 		}
 	}
 	return it.Error()
 }
 
-// sweep deletes every hash-scheme trie node on disk that is not marked, in
-// batches, and returns how many it deleted. Other keys (code, headers,
-// receiptd's own) are left alone: a trie node is a 32-byte key holding the
-// value it is the hash of.
-func (s *StateStore) sweep(ctx context.Context, marked map[common.Hash]struct{}) (int, error) {
+// sweep deletes, in batches, every hash-scheme trie node on disk that is
+// not marked and every contract code not in codes, and returns how many of
+// each it deleted. Other keys (headers, receiptd's own) are left alone: a
+// trie node is a 32-byte key holding the value it is the hash of, a code
+// key is rawdb's code prefix and the code's hash.
+func (s *StateStore) sweep(ctx context.Context, marked, codes map[common.Hash]struct{}) (nodes, code int, err error) {
 	it := s.disk.NewIterator(nil, nil)
 	defer it.Release()
 	batch := s.disk.NewBatch()
-	deleted, visited := 0, 0
+	visited := 0
 	for it.Next() {
 		if visited++; visited%pruneCheckEvery == 0 {
 			if err := ctx.Err(); err != nil {
-				return deleted, err
+				return nodes, code, err
 			}
 		}
 		key := it.Key()
-		if len(key) != common.HashLength {
-			continue
-		}
-		if _, keep := marked[common.BytesToHash(key)]; keep || !rawdb.IsLegacyTrieNode(key, it.Value()) {
-			continue
+		if isCode, hash := rawdb.IsCodeKey(key); isCode {
+			if _, keep := codes[common.BytesToHash(hash)]; keep {
+				continue
+			}
+			code++
+		} else {
+			if len(key) != common.HashLength {
+				continue
+			}
+			if _, keep := marked[common.BytesToHash(key)]; keep || !rawdb.IsLegacyTrieNode(key, it.Value()) {
+				continue
+			}
+			nodes++
 		}
 		if err := batch.Delete(key); err != nil {
-			return deleted, err
+			return nodes, code, err
 		}
-		deleted++
 		if batch.ValueSize() >= ethdb.IdealBatchSize {
 			if err := batch.Write(); err != nil {
-				return deleted, err
+				return nodes, code, err
 			}
 			batch.Reset()
 		}
 	}
 	if err := it.Error(); err != nil {
-		return deleted, err
+		return nodes, code, err
 	}
-	return deleted, batch.Write()
+	return nodes, code, batch.Write()
 }

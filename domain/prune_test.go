@@ -6,7 +6,9 @@ import (
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/rawdb"
 	"github.com/ethereum/go-ethereum/core/types"
+	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/ethdb"
 	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/trie"
@@ -142,4 +144,48 @@ func TestStateStorePruneCancelled(t *testing.T) {
 		t.Fatalf("prune: %v, want context.Canceled", err)
 	}
 	walkState(t, store, gblock.Root())
+}
+
+// Contract code goes to disk when a state is committed and is shared by
+// hash, like trie nodes: a prune keeps the code of every account a kept
+// state holds and deletes the rest.
+func TestStateStorePruneCode(t *testing.T) {
+	db, err := OpenPebble(t.TempDir())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer db.Close()
+	store, gblock, err := OpenStateStore(db, testGenesis(t, 4))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	chain := testChain{gblock.Hash(): gblock.Header()}
+	b1 := executeOn(t, store, chain, gblock.Header(), 1) // deploys two contracts
+	codes := []common.Hash{crypto.Keccak256Hash(storageCode()), crypto.Keccak256Hash(blockHashCode())}
+	for _, h := range codes {
+		if !rawdb.HasCode(db, h) {
+			t.Fatalf("code %x is not on disk after the commit: the test would prove nothing", h)
+		}
+	}
+	for _, tc := range []struct {
+		keep      common.Hash
+		wantCodes int
+	}{
+		{b1.Root(), 0},     // in memory, not flushed: its code is kept
+		{gblock.Root(), 2}, // only the genesis state, which has no contract
+	} {
+		st, err := store.Prune(context.Background(), []common.Hash{tc.keep})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if st.Codes != tc.wantCodes {
+			t.Fatalf("keeping %x: %d codes deleted, want %d", tc.keep, st.Codes, tc.wantCodes)
+		}
+		for _, h := range codes {
+			if rawdb.HasCode(db, h) != (tc.wantCodes == 0) {
+				t.Fatalf("keeping %x: code %x on disk is %v", tc.keep, h, rawdb.HasCode(db, h))
+			}
+		}
+	}
 }

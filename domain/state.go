@@ -49,7 +49,8 @@ func OpenPebble(dir string) (ethdb.Database, error) {
 // scheme: state committed by Commit lives in memory, reference counted, until
 // Release drops it (nodes no other live root shares are collected at once)
 // or Flush writes it to disk, where it survives restarts until Prune finds
-// no kept root reaching it. Contract code goes to disk on commit.
+// no kept root reaching it. Contract code goes to disk on commit, and
+// Prune deletes it once no kept state's account names it.
 //
 // All methods may be called from any goroutine; the trie database holds its
 // own lock. A *state.StateDB from StateAt belongs to one goroutine. The

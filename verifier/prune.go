@@ -51,7 +51,7 @@ func (f *Follower) pruneDomains(ctx context.Context) {
 			p.pruned += st.Deleted
 			if err == nil {
 				f.cfg.Logger.Info("pruned domain state", "domain", p.id, "head", p.flushed.number, "roots", st.Roots,
-					"nodes", st.Marked, "deleted", st.Deleted, "took", time.Since(start).Round(time.Millisecond))
+					"nodes", st.Marked, "deleted", st.Deleted, "codes", st.Codes, "took", time.Since(start).Round(time.Millisecond))
 				continue
 			}
 		}
