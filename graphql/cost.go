@@ -3,6 +3,7 @@ package graphql
 import (
 	"errors"
 	"fmt"
+	"maps"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common/lru"
@@ -83,6 +84,17 @@ func (l *limits) check(query, opName string, vars map[string]any) (kind, name st
 		return "", "", fmt.Errorf("no operation named %q", opName)
 	}
 	root := map[string]string{"query": "Query", "mutation": "Mutation", "subscription": "Subscription"}[op.kind]
+	// A variable the request leaves out takes its default, as it will
+	// when the query runs: a page size from a default counts too.
+	for k, v := range op.defaults {
+		if _, given := vars[k]; !given {
+			vars = maps.Clone(vars)
+			if vars == nil {
+				vars = map[string]any{}
+			}
+			vars[k] = v
+		}
+	}
 	a := &analysis{limits: l, doc: doc, vars: vars}
 	err = a.selections(op.sels, root, 1, 1)
 	switch {

@@ -21,6 +21,7 @@ type document struct {
 type operation struct {
 	kind, name string
 	sels       []selection
+	defaults   map[string]any // variables' default values, by name
 }
 
 type fragment struct {
@@ -131,7 +132,8 @@ func (p *parser) operation() (*operation, error) {
 			if err := p.expect('p', "$"); err != nil {
 				return nil, err
 			}
-			if _, err := p.name(); err != nil {
+			name, err := p.name()
+			if err != nil {
 				return nil, err
 			}
 			if err := p.expect('p', ":"); err != nil {
@@ -144,9 +146,14 @@ func (p *parser) operation() (*operation, error) {
 				if err := p.next(); err != nil {
 					return nil, err
 				}
-				if _, err := p.value(); err != nil {
+				v, err := p.value()
+				if err != nil {
 					return nil, err
 				}
+				if op.defaults == nil {
+					op.defaults = map[string]any{}
+				}
+				op.defaults[name] = v
 			}
 			if err := p.directives(); err != nil {
 				return nil, err

@@ -34,6 +34,8 @@ func TestHostileQueriesAreRefused(t *testing.T) {
 	}{
 		{"too deep", deep, "nested"},
 		{"too costly", `{ receipts(first: 100) { nodes { backers { receipts(first: 100) { nodes { hash } } } } } }`, "cost exceeds"},
+		{"too costly by a variable's default", `query($n: Int = 100) { receipts(first: $n) { nodes { backers { receipts(first: $n) { nodes { hash } } } } } }`, "cost exceeds"},
+		{"huge first as a variable's default", `query($n: Int = 1000000) { receipts(first: $n) { nodes { hash } } }`, "over the maximum page size"},
 		{"huge first", `{ receipts(first: 1000000) { nodes { hash } } }`, "over the maximum page size"},
 		{"negative last", `{ receipts(last: -1) { nodes { hash } } }`, "negative"},
 		{"first and last", `{ receipts(first: 1, last: 1) { nodes { hash } } }`, "not both"},
