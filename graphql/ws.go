@@ -49,7 +49,7 @@ type wsConn struct {
 	mu     sync.Mutex // serialises writes
 	ops    struct {
 		sync.Mutex
-		m map[string]context.CancelFunc
+		m map[string]*wsOp // running operations by the client's id
 	}
 	wg sync.WaitGroup
 }
@@ -71,7 +71,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 	}
 	c.SetReadLimit(s.cfg.MaxBodyBytes)
 	conn := &wsConn{srv: s, c: c, client: clientOf(r)}
-	conn.ops.m = map[string]context.CancelFunc{}
+	conn.ops.m = map[string]*wsOp{}
 	conn.run(r.Context())
 }
 
@@ -159,8 +159,8 @@ func (c *wsConn) run(parent context.Context) {
 			}
 		case "complete":
 			c.ops.Lock()
-			if stop, ok := c.ops.m[m.ID]; ok {
-				stop()
+			if op, ok := c.ops.m[m.ID]; ok {
+				op.stop()
 				delete(c.ops.m, m.ID)
 			}
 			c.ops.Unlock()
@@ -202,27 +202,36 @@ func (c *wsConn) start(parent context.Context, m wsMessage) (int, string) {
 		req.Variables = map[string]any{}
 	}
 	c.ops.Lock()
-	defer c.ops.Unlock()
 	if _, dup := c.ops.m[m.ID]; dup {
+		c.ops.Unlock()
 		return wsCloseDupID, fmt.Sprintf("Subscriber for %s already exists", truncate(m.ID, 40))
 	}
 	if len(c.ops.m) >= wsMaxSubsPerConn {
+		c.ops.Unlock()
 		c.sendError(m.ID, fmt.Sprintf("at most %d operations per connection", wsMaxSubsPerConn))
 		return 0, ""
 	}
 	ctx, stop := context.WithCancel(parent)
-	c.ops.m[m.ID] = stop
+	op := &wsOp{stop: stop}
+	c.ops.m[m.ID] = op
+	c.ops.Unlock()
 	c.wg.Add(1)
 	go func() {
 		defer c.wg.Done()
 		c.operate(ctx, m.ID, req)
 		c.ops.Lock()
-		delete(c.ops.m, m.ID)
+		if c.ops.m[m.ID] == op { // not a later operation the client gave the same id
+			delete(c.ops.m, m.ID)
+		}
 		c.ops.Unlock()
 		stop()
 	}()
 	return 0, ""
 }
+
+// wsOp is a running operation; its pointer tells it from a later one
+// under the same id.
+type wsOp struct{ stop context.CancelFunc }
 
 func (c *wsConn) sendError(id, msg string) {
 	payload, _ := json.Marshal([]map[string]string{{"message": msg}})
@@ -256,10 +265,10 @@ func (c *wsConn) operate(ctx context.Context, id string, req request) {
 	first := true
 	for v := range ch {
 		if r, ok := v.(*gql.Response); ok && first && len(r.Errors) > 0 && r.Data == nil {
-			// refused before it started (validation, a bad argument)
+			// Refused before it started (validation, a bad argument), or
+			// its first event failed as a whole: either way it is over
+			// for the client, and returning cancels the stream (start).
 			c.sendError(id, r.Errors[0].Message)
-			for range ch {
-			}
 			return
 		}
 		first = false

@@ -217,3 +217,39 @@ func TestSlowSubscriberIsDropped(t *testing.T) {
 		t.Errorf("ended with %v, want %v", reason, errFellBehind)
 	}
 }
+
+// A subscription whose event fails as a whole ends with an error and
+// releases its stream; an id the client completed can be used again at
+// once, and completing the new operation stops it, however the old one's
+// goroutine and the new one interleave.
+func TestSubscriptionEndsAndIDsAreReused(t *testing.T) {
+	s, fx := newServer(t, nil)
+	w := dialWS(t, s)
+	w.init()
+	w.send(map[string]any{"id": "x", "type": "subscribe", "payload": map[string]any{
+		"query": `subscription { receiptUpdates { domain { receipts(first: -1) { totalCount } } } }`}})
+	waitSubs(t, s, 1)
+	r, _ := fx.idx.Reader()
+	all, _ := r.Receipts(indexerAll())
+	r.Close()
+	s.Publish(Event{Kind: EventCommit, Number: fx.tip + 1, Receipts: []common.Hash{all.Items[0].Hash}})
+	if m := w.read(); m.Type != "error" || m.ID != "x" {
+		t.Fatalf("failed event: %s %s %s", m.Type, m.ID, m.Payload)
+	}
+	waitSubs(t, s, 0)
+
+	heads := map[string]any{"query": `subscription { newHeads { number } }`}
+	for i := range 20 {
+		w.send(map[string]any{"id": "y", "type": "subscribe", "payload": heads})
+		waitSubs(t, s, 1)
+		w.send(map[string]any{"id": "y", "type": "complete"})
+		w.send(map[string]any{"id": "y", "type": "subscribe", "payload": heads})
+		time.Sleep(time.Millisecond) // the first one's goroutine ends meanwhile
+		w.send(map[string]any{"id": "y", "type": "complete"})
+		for deadline := time.Now().Add(5 * time.Second); s.hub.count() != 0; time.Sleep(5 * time.Millisecond) {
+			if time.Now().After(deadline) {
+				t.Fatalf("round %d: %d subscriptions left after completing both", i, s.hub.count())
+			}
+		}
+	}
+}
