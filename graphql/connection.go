@@ -93,9 +93,15 @@ func newConnection[R any, T any](p *indexer.Page[R], wrap func(R) T, count func(
 		c.nodes[i] = wrap(it)
 	}
 	c.info = pageInfo{next: p.HasNext, prev: p.HasPrev}
-	if len(p.Cursors) > 0 {
-		start, end := encodeCursor(p.StartCursor()), encodeCursor(p.EndCursor())
-		c.info.start, c.info.end = &start, &end
+	// A page cut short by the index's scan budget may have no edges but
+	// still a cursor to go on from (indexer.Page.Resume).
+	if cur := p.StartCursor(); cur != nil {
+		start := encodeCursor(cur)
+		c.info.start = &start
+	}
+	if cur := p.EndCursor(); cur != nil {
+		end := encodeCursor(cur)
+		c.info.end = &end
 	}
 	return c
 }
@@ -155,7 +161,7 @@ func (s *Server) countOf(f func() (uint64, bool, error)) func() (*Long, error) {
 // full or the listing ends. It reads at most maxRounds index pages, so a
 // filter matching almost nothing costs a bounded amount; the page then
 // ends early with hasNextPage (or hasPreviousPage) true and a cursor to
-// go on from.
+// go on from where the reading stopped (indexer.Page.Resume).
 func filtered[T any](fetch func(indexer.PageArgs) (*indexer.Page[T], error), a indexer.PageArgs, keep func(T) bool) (*indexer.Page[T], error) {
 	const maxRounds = 8
 	backward := a.Last > 0
@@ -205,6 +211,12 @@ func filtered[T any](fetch func(indexer.PageArgs) (*indexer.Page[T], error), a i
 				out.HasPrev = full || more
 			} else {
 				out.HasNext = full || more
+			}
+			if !full && more { // cut short: go on after what was read
+				out.Backward = backward
+				if out.Resume = p.EndCursor(); backward {
+					out.Resume = p.StartCursor()
+				}
 			}
 			break
 		}

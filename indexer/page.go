@@ -34,22 +34,44 @@ type PageArgs struct {
 // cursor of Items[i]. HasNext and HasPrev say whether matching items lie
 // beyond the page in each direction (for the direction opposite to the
 // paging, only when a cursor bounds that side).
+//
+// A page whose filters rejected MaxSkipped entries ends there, however
+// few items it holds (none, possibly): Resume is the key the walk stopped
+// at, and HasNext (HasPrev, Backward) is true. EndCursor (StartCursor)
+// returns it, so a client paging on from the page's cursor goes on where
+// the walk stopped.
 type Page[T any] struct {
 	Items            []T
 	Cursors          []Cursor
 	HasPrev, HasNext bool
+	Resume           Cursor
+	Backward         bool // read with Last: Resume bounds the start
 }
 
-// StartCursor is the cursor of the first item, nil for an empty page.
+// MaxSkipped bounds the entries one page's walk may read and reject
+// (filters the key range cannot express: a number range without a domain,
+// a challenge's domain): a filter that matches nothing costs this much,
+// not a walk of the whole listing.
+const MaxSkipped = 2 * MaxPageSize
+
+// StartCursor is the cursor of the first item (for a backward page cut
+// short, where it stopped), nil for an empty page.
 func (p *Page[T]) StartCursor() Cursor {
+	if p.Resume != nil && p.Backward {
+		return p.Resume
+	}
 	if len(p.Cursors) == 0 {
 		return nil
 	}
 	return p.Cursors[0]
 }
 
-// EndCursor is the cursor of the last item, nil for an empty page.
+// EndCursor is the cursor of the last item (for a forward page cut short,
+// where it stopped), nil for an empty page.
 func (p *Page[T]) EndCursor() Cursor {
+	if p.Resume != nil && !p.Backward {
+		return p.Resume
+	}
 	if len(p.Cursors) == 0 {
 		return nil
 	}
@@ -149,7 +171,8 @@ func (w walker) precedes(a, b []byte) bool {
 }
 
 // scan reads one page of the entries in rng. It seeks to the cursor and
-// reads forward: its cost is the page size plus the entries filters skip.
+// reads forward: its cost is the page size plus the entries filters skip,
+// at most MaxSkipped.
 func scan[T any](r *Reader, rng keyRange, args PageArgs, decode decodeFunc[T]) (*Page[T], error) {
 	if err := args.check(rng); err != nil {
 		return nil, err
@@ -196,14 +219,20 @@ func scanIter[T any](v view, w walker, args PageArgs, decode decodeFunc[T]) (*Pa
 	default:
 		ok = w.start()
 	}
-	page := new(Page[T])
+	page := &Page[T]{Backward: backward}
 	more := false
+	skipped := 0
 	for ; ok && inWindow(w.it.Key()); ok = step() {
 		item, keep, err := decode(v, w.it.Key(), w.it.Value())
 		if err != nil {
 			return nil, err
 		}
 		if !keep {
+			if skipped++; skipped == MaxSkipped {
+				page.Resume = Cursor(bytes.Clone(w.it.Key()))
+				more = true
+				break
+			}
 			continue
 		}
 		if len(page.Items) == limit {
@@ -236,11 +265,16 @@ func scanIter[T any](v view, w walker, args PageArgs, decode decodeFunc[T]) (*Pa
 	return page, nil
 }
 
+// exists reports whether a matching item lies on the walk; past
+// MaxSkipped rejected entries it gives up and says there may be.
 func exists[T any](v view, w walker, ok bool, step func() bool, decode decodeFunc[T]) (bool, error) {
-	for ; ok; ok = step() {
+	for skipped := 0; ok; ok = step() {
 		_, keep, err := decode(v, w.it.Key(), w.it.Value())
 		if err != nil || keep {
 			return keep, err
+		}
+		if skipped++; skipped == MaxSkipped {
+			return true, nil
 		}
 	}
 	return false, nil

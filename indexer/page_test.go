@@ -292,3 +292,70 @@ func TestDomainTxsInPositionOrder(t *testing.T) {
 		}
 	})
 }
+
+// A filter the key range cannot express (a number range without a domain)
+// reads at most MaxSkipped rejected entries per page: a page may then end
+// short, even empty, with HasNext and a cursor where the walk stopped, and
+// paging on from it still visits every match once, in both directions.
+func TestFilteredPagesAreBounded(t *testing.T) {
+	eachBackend(t, func(t *testing.T, b backend) {
+		ix := b.open(t, Options{})
+		fillReceipts(t, ix, 3*MaxSkipped, 500)
+		r := reader(t, ix)
+		all := func(q ReceiptQuery, backward bool) (nums []uint64, pages, cut int) {
+			for ; ; pages++ {
+				page, err := r.Receipts(q)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if page.Resume != nil {
+					cut++
+				}
+				var got []uint64
+				for _, rec := range page.Items {
+					got = append(got, rec.Number)
+				}
+				more := page.HasNext
+				if backward {
+					nums, more, q.Before = append(got, nums...), page.HasPrev, page.StartCursor()
+				} else {
+					nums, q.After = append(nums, got...), page.EndCursor()
+				}
+				if !more {
+					return nums, pages + 1, cut
+				}
+				if q.After == nil && q.Before == nil {
+					t.Fatal("more follow but the page has no cursor to go on from")
+				}
+			}
+		}
+		from := uint64(3*MaxSkipped - 100)
+		for _, c := range []struct {
+			name     string
+			q        ReceiptQuery
+			backward bool
+			want     int
+		}{
+			{"last hundred", ReceiptQuery{NumberFrom: from, PageArgs: PageArgs{First: 50}}, false, 100},
+			{"last hundred backwards", ReceiptQuery{NumberFrom: from, PageArgs: PageArgs{Last: 50}}, true, 100},
+			{"none", ReceiptQuery{NumberFrom: 1 << 40, PageArgs: PageArgs{First: 50}}, false, 0},
+			{"none backwards", ReceiptQuery{NumberFrom: 1 << 40, PageArgs: PageArgs{Last: 50}}, true, 0},
+		} {
+			nums, pages, cut := all(c.q, c.backward)
+			seen := map[uint64]bool{}
+			for _, n := range nums {
+				if n < from || seen[n] {
+					t.Errorf("%s: %d is out of range or met twice", c.name, n)
+				}
+				seen[n] = true
+			}
+			if len(nums) != c.want {
+				t.Errorf("%s: %d items, want %d", c.name, len(nums), c.want)
+			}
+			if cut == 0 {
+				t.Errorf("%s: no page was cut short over %d rejected entries", c.name, 3*MaxSkipped-c.want)
+			}
+			t.Logf("%s: %d pages, %d cut short", c.name, pages, cut)
+		}
+	})
+}

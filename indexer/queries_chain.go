@@ -51,7 +51,8 @@ func (r *Reader) DomainTxs(d protocol.DomainID, n uint64, args PageArgs) (*Page[
 	if err != nil {
 		return nil, err
 	}
-	return &Page[*TxRecord]{Items: txs, Cursors: keys.Cursors, HasPrev: keys.HasPrev, HasNext: keys.HasNext}, nil
+	return &Page[*TxRecord]{Items: txs, Cursors: keys.Cursors, HasPrev: keys.HasPrev, HasNext: keys.HasNext,
+		Resume: keys.Resume, Backward: keys.Backward}, nil
 }
 
 // TxRef is what a block's transaction index holds of an included
