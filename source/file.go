@@ -97,9 +97,7 @@ func (fl *File) BlockByNumber(ctx context.Context, n uint64) (*protocol.Block, e
 		return b, nil
 	}
 	if fl.mu.r == nil || n < fl.mu.next {
-		if fl.mu.f != nil {
-			fl.mu.f.Close()
-		}
+		fl.closeReader()
 		r, f, err := fl.open()
 		if err != nil {
 			return nil, err
@@ -113,7 +111,11 @@ func (fl *File) BlockByNumber(ctx context.Context, n uint64) (*protocol.Block, e
 		}
 		b, err := fl.mu.r.Next()
 		if err != nil {
-			return nil, fmt.Errorf("source: %s: block %d: %w", fl.path, fl.mu.next, err)
+			// The stream stands mid-item: the next call opens the file
+			// again rather than read on from here.
+			next := fl.mu.next
+			fl.closeReader()
+			return nil, fmt.Errorf("source: %s: block %d: %w", fl.path, next, err)
 		}
 		fl.mu.recent[fl.mu.next] = b
 		delete(fl.mu.recent, fl.mu.next-min(fl.mu.next, recentBlocks))
@@ -133,9 +135,14 @@ func (fl *File) SubmitFraudProof(context.Context, *protocol.FraudProof) error {
 func (fl *File) Close() error {
 	fl.mu.Lock()
 	defer fl.mu.Unlock()
+	fl.closeReader()
+	return nil
+}
+
+// closeReader closes the file being read, if any; fl.mu is held.
+func (fl *File) closeReader() {
 	if fl.mu.f != nil {
 		fl.mu.f.Close()
-		fl.mu.f, fl.mu.r = nil, nil
 	}
-	return nil
+	fl.mu.f, fl.mu.r = nil, nil
 }

@@ -94,3 +94,47 @@ func seq(from, to, step int) []uint64 {
 		}
 	}
 }
+
+// A read that fails partway (the file cut short under it) leaves nothing
+// behind: once the file is whole again, the same block reads.
+func TestFileRecoversFromAFailedRead(t *testing.T) {
+	ctx := context.Background()
+	dir := t.TempDir()
+	cfg := devnet.Config{Seed: 5, TxPerBlock: 1, Domains: 1, Logger: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	const blocks = recentBlocks + 88 // past the blocks OpenFile keeps
+	if _, err := devnet.Export(ctx, cfg, blocks, dir); err != nil {
+		t.Fatal(err)
+	}
+	path := filepath.Join(dir, devnet.ChainFileName)
+	whole, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := readAll(t, path)
+	fl, err := OpenFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer fl.Close()
+	replace := func(data []byte) {
+		tmp := path + ".tmp"
+		if err := os.WriteFile(tmp, data, 0o644); err != nil {
+			t.Fatal(err)
+		}
+		if err := os.Rename(tmp, path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	replace(whole[:len(whole)*3/4])
+	if _, err := fl.BlockByNumber(ctx, blocks); err == nil {
+		t.Fatal("read the last block of a file cut short")
+	}
+	replace(whole)
+	b, err := fl.BlockByNumber(ctx, blocks)
+	if err != nil {
+		t.Fatalf("after the file is whole again: %v", err)
+	}
+	if b.Hash() != want[blocks-1].Hash() {
+		t.Fatalf("block %d is %s, the file has %s", blocks, b.Hash(), want[blocks-1].Hash())
+	}
+}

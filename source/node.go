@@ -8,6 +8,8 @@ import (
 	"sync"
 	"time"
 
+	"github.com/ethereum/go-ethereum/rpc"
+
 	"github.com/receiptd/receiptd/devnet"
 	"github.com/receiptd/receiptd/protocol"
 )
@@ -66,6 +68,7 @@ type Node struct {
 		client *devnet.Client
 		next   int // endpoint to try first
 		url    string
+		head   uint64 // the newest head client reported
 	}
 }
 
@@ -128,7 +131,7 @@ func (n *Node) drop(c *devnet.Client) {
 	defer n.mu.Unlock()
 	if n.mu.client == c {
 		c.Close()
-		n.mu.client = nil
+		n.mu.client, n.mu.head = nil, 0
 		n.mu.next = (n.mu.next + 1) % len(n.urls)
 	}
 }
@@ -149,10 +152,14 @@ func (n *Node) call(ctx context.Context, fn func(context.Context, *devnet.Client
 }
 
 // answered reports errors that are the node's answer, not a failure to
-// get one: the connection is fine.
+// get one: the connection is fine. A JSON-RPC error object is an answer
+// (a refused proof, a node without a verifier, a method it lacks); a
+// transport failure, a timeout or a malformed reply (devnet.ErrBadNode)
+// is not.
 func answered(err error) bool {
+	var re rpc.Error
 	return errors.Is(err, devnet.ErrUnknownBlock) || errors.Is(err, devnet.ErrProofNotQueued) ||
-		errors.Is(err, devnet.ErrUnknownProof)
+		errors.Is(err, devnet.ErrUnknownProof) || errors.Is(err, devnet.ErrNoVerifier) || errors.As(err, &re)
 }
 
 func (n *Node) Network(ctx context.Context) (*Network, error) {
@@ -173,6 +180,11 @@ func (n *Node) HeadNumber(ctx context.Context) (uint64, error) {
 		b, err := c.Head(ctx)
 		if err == nil {
 			head = b.Header.Number
+			n.mu.Lock()
+			if n.mu.client == c {
+				n.mu.head = max(n.mu.head, head)
+			}
+			n.mu.Unlock()
 		}
 		return err
 	})
@@ -183,6 +195,16 @@ func (n *Node) BlockByNumber(ctx context.Context, num uint64) (*protocol.Block, 
 	var b *protocol.Block
 	err := n.call(ctx, func(ctx context.Context, c *devnet.Client) (err error) {
 		b, err = c.BlockByNumber(ctx, num)
+		if errors.Is(err, devnet.ErrUnknownBlock) {
+			// Missing at or below a head it reported: pruned history or
+			// a broken node. Not an answer to wait on: fail over.
+			n.mu.Lock()
+			head := n.mu.head
+			n.mu.Unlock()
+			if num <= head {
+				return fmt.Errorf("%w: it reported head %d but has no block %d", devnet.ErrBadNode, head, num)
+			}
+		}
 		return err
 	})
 	if errors.Is(err, devnet.ErrUnknownBlock) {

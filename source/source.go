@@ -16,6 +16,7 @@ package source
 import (
 	"context"
 	"errors"
+	"sync"
 
 	"github.com/receiptd/receiptd/devnet"
 	"github.com/receiptd/receiptd/protocol"
@@ -50,25 +51,54 @@ type Source interface {
 type Embedded struct {
 	d      *devnet.Devnet
 	notify chan struct{}
-	cancel func()
+	done   chan struct{}
+	wg     sync.WaitGroup
+	once   sync.Once
 }
 
 var _ Source = (*Embedded)(nil)
 
 // NewEmbedded follows d. The devnet is driven by its owner (d.Run).
 func NewEmbedded(d *devnet.Devnet) *Embedded {
-	events, _, cancel := d.Subscribe()
-	e := &Embedded{d: d, notify: make(chan struct{}, 1), cancel: cancel}
-	go func() {
-		for range events {
-			select {
-			case e.notify <- struct{}{}:
-			default: // a wake-up is already pending
-			}
-		}
-		close(e.notify)
-	}()
+	e := &Embedded{d: d, notify: make(chan struct{}, 1), done: make(chan struct{})}
+	e.wg.Add(1)
+	go e.watch()
 	return e
+}
+
+// watch turns head events into wake-ups. A subscription the devnet drops
+// because this side fell behind is taken again (with a wake-up for what
+// it missed); once the devnet stops, wake-ups stop too. Notify's channel
+// is never closed: a closed one would wake the follower in a loop.
+func (e *Embedded) watch() {
+	defer e.wg.Done()
+	wake := func() {
+		select {
+		case e.notify <- struct{}{}:
+		default: // a wake-up is already pending
+		}
+	}
+	for {
+		events, errFn, cancel := e.d.Subscribe()
+		func() {
+			defer cancel()
+			for {
+				select {
+				case <-e.done:
+					return
+				case _, ok := <-events:
+					if !ok {
+						return
+					}
+					wake()
+				}
+			}
+		}()
+		if !errors.Is(errFn(), devnet.ErrSlowSubscriber) {
+			return // closed, or the devnet stopped
+		}
+		wake()
+	}
 }
 
 func (e *Embedded) Network(context.Context) (*Network, error) {
@@ -94,8 +124,9 @@ func (e *Embedded) SubmitFraudProof(_ context.Context, p *protocol.FraudProof) e
 	return e.d.SubmitFraudProof(p)
 }
 
-// Close stops following; the devnet keeps running.
+// Close stops following; the devnet keeps running. Safe twice.
 func (e *Embedded) Close() error {
-	e.cancel()
+	e.once.Do(func() { close(e.done) })
+	e.wg.Wait()
 	return nil
 }
