@@ -96,7 +96,7 @@ func (f *Follower) syncOnce(ctx context.Context) error {
 		return &sourceError{fmt.Errorf("head: %w", err)}
 	}
 	f.metrics.RecordSourceHead(head)
-	f.status.update(func(st *Status) { st.SourceHead = head })
+	f.status.update(func(st *Status) { st.SourceHead, st.HeadKnown = head, true })
 	if head <= f.tip.number {
 		f.recordLag(head)
 		return nil

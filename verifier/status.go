@@ -12,6 +12,7 @@ import (
 type Status struct {
 	Tip        uint64    // last committed consensus block
 	SourceHead uint64    // the source's head when last asked
+	HeadKnown  bool      // SourceHead has been read at least once
 	Updated    time.Time // when Tip last moved
 	Syncing    bool      // Tip < SourceHead
 }

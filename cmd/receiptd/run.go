@@ -375,17 +375,18 @@ func reportProgress(ctx context.Context, f *verifier.Follower, every time.Durati
 			return nil
 		case now := <-tick.C:
 			st := f.Status()
-			if exitAtHead && st.SourceHead > 0 && !st.Syncing {
+			if exitAtHead && st.HeadKnown && !st.Syncing {
 				stop()
 				return nil
 			}
 			if every <= 0 || !st.Syncing {
 				continue
 			}
-			rate := float64(st.Tip-last) / now.Sub(lastAt).Seconds()
+			// Signed: a rollback moves the tip back.
+			rate := (float64(st.Tip) - float64(last)) / now.Sub(lastAt).Seconds()
 			eta := "?"
-			if rate > 0 {
-				eta = (time.Duration(float64(st.SourceHead-st.Tip)/rate) * time.Second).Round(time.Second).String()
+			if rate > 0 { // syncing: SourceHead > Tip
+				eta = time.Duration(float64(st.SourceHead-st.Tip) / rate * float64(time.Second)).Round(time.Second).String()
 			}
 			fmt.Fprintf(w, "progress: block %d of %d, %.1f blocks/s, eta %s\n", st.Tip, st.SourceHead, rate, eta)
 			last, lastAt = st.Tip, now
