@@ -44,6 +44,14 @@ type Server struct {
 	// grown over maxPooledBuf (a rare huge response) are left to the
 	// collector.
 	bufs sync.Pool
+	// ws tracks WebSocket connections: http.Server's Shutdown neither
+	// waits for nor closes hijacked connections, so Close does.
+	ws struct {
+		sync.Mutex
+		closed bool
+		done   chan struct{} // closed by Close
+		wg     sync.WaitGroup
+	}
 }
 
 var _ http.Handler = (*Server)(nil)
@@ -56,6 +64,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, hub: newHub(cfg.MaxSubscriptions), submit: newRateLimiter(cfg.SubmitBurst, cfg.SubmitEvery),
 		slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
+	s.ws.done = make(chan struct{})
 	if cfg.ResponseCacheBytes > 0 {
 		s.responses = newResponseCache(cfg.ResponseCacheBytes)
 	}
@@ -79,8 +88,20 @@ func New(cfg Config) (*Server, error) {
 	return s, nil
 }
 
-// Close ends every subscription. Safe twice.
-func (s *Server) Close() { s.hub.close() }
+// Close ends every subscription, closes every WebSocket connection (code
+// 1001, going away) and waits for their operations to end, so that the
+// index may close after it; later WebSocket upgrades are refused. Safe
+// twice.
+func (s *Server) Close() {
+	s.ws.Lock()
+	if !s.ws.closed {
+		s.ws.closed = true
+		close(s.ws.done)
+	}
+	s.ws.Unlock()
+	s.hub.close()
+	s.ws.wg.Wait()
+}
 
 type panicHandler struct{ s *Server }
 

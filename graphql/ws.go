@@ -59,6 +59,15 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusBadRequest, "WebSocket clients must speak the "+wsProtocol+" subprotocol")
 		return
 	}
+	s.ws.Lock()
+	if s.ws.closed {
+		s.ws.Unlock()
+		writeErrors(w, http.StatusServiceUnavailable, "the server is shutting down")
+		return
+	}
+	s.ws.wg.Add(1)
+	s.ws.Unlock()
+	defer s.ws.wg.Done()
 	up := websocket.Upgrader{
 		Subprotocols: []string{wsProtocol},
 		// The API is public and read-only but for proof relay, which
@@ -106,9 +115,13 @@ func (c *wsConn) run(parent context.Context) {
 		c.wg.Wait()
 		c.c.Close()
 	}()
-	go func() { // the request context ends when the server shuts down
+	go func() {
 		select {
-		case <-parent.Done():
+		case <-parent.Done(): // the request's context
+			cancel()
+			c.c.Close()
+		case <-c.srv.ws.done: // Server.Close
+			c.closeWith(websocket.CloseGoingAway, "server shutting down")
 			cancel()
 			c.c.Close()
 		case <-ctx.Done():

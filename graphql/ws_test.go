@@ -253,3 +253,27 @@ func TestSubscriptionEndsAndIDsAreReused(t *testing.T) {
 		}
 	}
 }
+
+// Close closes the WebSocket connections http.Server's shutdown leaves
+// alone (going away, 1001), waits for them, and refuses new ones.
+func TestCloseEndsWebSocketConnections(t *testing.T) {
+	s, _ := newServer(t, nil)
+	w := dialWS(t, s)
+	w.init()
+	w.send(map[string]any{"id": "h", "type": "subscribe", "payload": map[string]any{"query": `subscription { newHeads { number } }`}})
+	waitSubs(t, s, 1)
+	closed := make(chan struct{})
+	go func() { s.Close(); close(closed) }()
+	expectClose(t, w, websocket.CloseGoingAway)
+	select {
+	case <-closed:
+	case <-time.After(10 * time.Second):
+		t.Fatal("Close does not return")
+	}
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	d := websocket.Dialer{Subprotocols: []string{wsProtocol}}
+	if _, resp, err := d.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/graphql", nil); err == nil || resp == nil || resp.StatusCode != 503 {
+		t.Fatalf("a connection after Close: %v, %v", err, resp)
+	}
+}
