@@ -94,3 +94,31 @@ func TestRateLimiterRefills(t *testing.T) {
 		t.Fatal("no token after refill")
 	}
 }
+
+// Relaying a proof waits on the network with the request's query slot
+// given back: queries go on meanwhile, with every slot otherwise taken.
+func TestRelayGivesBackItsQuerySlot(t *testing.T) {
+	relaying, release := make(chan struct{}), make(chan struct{})
+	s, _ := newServer(t, func(c *Config) {
+		c.Verify = func(context.Context, *protocol.FraudProof) error { return nil }
+		c.Submit = func(context.Context, *protocol.FraudProof) error {
+			close(relaying)
+			<-release
+			return nil
+		}
+	})
+	s.slots = make(chan struct{}, 1) // one query at a time
+	enc, _ := encodeProof(&protocol.FraudProof{Domain: 1, ExtrinsicsRoot: &protocol.ExtrinsicsRootProof{}})
+	done := make(chan *gqlResult, 1)
+	go func() {
+		done <- post(t, s, `mutation($p: Bytes!) { submitFraudProof(proof: $p) { accepted } }`, map[string]any{"p": hexutil.Encode(enc)})
+	}()
+	<-relaying
+	if d := mustQuery(t, s, `{ status { syncing } }`, nil); get(d, "status", "syncing") != false {
+		t.Fatalf("query while a proof is relayed: %v", d)
+	}
+	close(release)
+	if r := <-done; len(r.Errors) > 0 || get(r.Data, "submitFraudProof", "accepted") != true {
+		t.Fatalf("relayed proof: %v %s", r.Data, r.errText())
+	}
+}

@@ -288,17 +288,57 @@ func (s *Server) checkRequest(req request) (kind, name string, refused *gql.Resp
 func (s *Server) run(ctx context.Context, sess *session, req request) *gql.Response {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
-	select {
-	case s.slots <- struct{}{}:
-		defer func() { <-s.slots }()
-	case <-ctx.Done():
+	hold := &slotHold{slots: s.slots}
+	if hold.acquire(ctx) != nil {
 		return errorResponse("server busy: no query slot within the time limit")
 	}
+	defer hold.release()
+	ctx = context.WithValue(ctx, slotKey{}, hold)
 	resp := s.schema.Exec(withSession(ctx, sess), req.Query, req.OperationName, req.Variables)
 	if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
 		return errorResponse(fmt.Sprintf("the query ran over the time limit of %s", s.cfg.Timeout))
 	}
 	return resp
+}
+
+// slotHold is a request's query slot (Server.slots).
+type slotHold struct {
+	slots chan struct{}
+	held  bool
+}
+
+type slotKey struct{}
+
+func (h *slotHold) acquire(ctx context.Context) error {
+	select {
+	case h.slots <- struct{}{}:
+		h.held = true
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (h *slotHold) release() {
+	if h.held {
+		<-h.slots
+		h.held = false
+	}
+}
+
+// withoutSlot runs fn, which waits on something other than the CPU (the
+// network), with the request's query slot given back meanwhile, and takes
+// a slot again after it. Only mutation resolvers may call it: graphql-go
+// runs a mutation's fields one at a time, a query's concurrently.
+func withoutSlot(ctx context.Context, fn func()) error {
+	h, _ := ctx.Value(slotKey{}).(*slotHold)
+	if h == nil {
+		fn()
+		return nil
+	}
+	h.release()
+	fn()
+	return h.acquire(ctx)
 }
 
 func errorResponse(msg string) *gql.Response {

@@ -182,7 +182,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	gql, err = graphql.New(graphql.Config{Index: idx, Logger: logger,
 		Status: func() graphql.Status {
 			st := follower.Status()
-			gs := graphql.Status{SourceHead: st.SourceHead, Known: st.SourceHead > 0, Syncing: st.Syncing,
+			gs := graphql.Status{SourceHead: st.SourceHead, Known: st.HeadKnown, Syncing: st.Syncing,
 				DomainHeads: map[protocol.DomainID]uint64{}}
 			if cs := follower.LatestState(); cs != nil {
 				for _, id := range cs.DomainIDs() {
