@@ -227,8 +227,9 @@ func (ix *Index) syncDue() bool {
 		return true
 	}
 	if now := time.Now(); now.Sub(ix.lastSync) >= ix.opts.SyncInterval {
-		ix.lastSync = now
+		ix.lastSync, ix.unsynced = now, false
 		return true
 	}
+	ix.unsynced = true
 	return false
 }

@@ -24,10 +24,15 @@ const SchemaVersion = 2
 // Close waits for calls in flight.
 type Index struct {
 	opts Options
-	// commitMu serialises Commit and Rollback, and guards lastSync.
+	// commitMu serialises Commit and Rollback, and guards lastSync and
+	// unsynced (a commit since lastSync is not durable yet).
 	commitMu sync.Mutex
 	lastSync time.Time
-	mu       struct {
+	unsynced bool
+	// syncer makes unsynced commits durable when SyncInterval passes with
+	// no commit to do it (syncLoop); nil without a sync interval.
+	syncer *syncer
+	mu     struct {
 		// RWMutex: every call holds it shared while it uses the store; Close
 		// holds it exclusively.
 		sync.RWMutex
@@ -76,7 +81,44 @@ func open(store kv.Store, opts Options) (*Index, error) {
 	ix := &Index{opts: opts, records: newRecordCache()}
 	ix.mu.store = store
 	ix.readers = map[*Reader]struct{}{}
+	if opts.SyncInterval > 0 {
+		ix.syncer = &syncer{done: make(chan struct{})}
+		ix.syncer.wg.Add(1)
+		go ix.syncLoop()
+	}
 	return ix, nil
+}
+
+type syncer struct {
+	done chan struct{}
+	once sync.Once
+	wg   sync.WaitGroup
+	err  error // the last failed sync, reported by Close
+}
+
+// syncLoop syncs the log every SyncInterval if a commit since the last
+// sync is not durable, so that the interval bounds what a crash loses
+// even when the chain goes quiet. It stops with Close.
+func (ix *Index) syncLoop() {
+	defer ix.syncer.wg.Done()
+	t := time.NewTicker(ix.opts.SyncInterval)
+	defer t.Stop()
+	for {
+		select {
+		case <-ix.syncer.done:
+			return
+		case <-t.C:
+		}
+		ix.commitMu.Lock()
+		if ix.unsynced && time.Since(ix.lastSync) >= ix.opts.SyncInterval {
+			if store, err := ix.acquire(); err == nil {
+				ix.syncer.err = store.Sync()
+				ix.release()
+				ix.lastSync, ix.unsynced = time.Now(), ix.syncer.err != nil
+			}
+		}
+		ix.commitMu.Unlock()
+	}
 }
 
 // checkSchema writes the version into an empty store and checks it in any
@@ -146,6 +188,10 @@ func (ix *Index) Progress() (p Progress, ok bool, err error) {
 // reports how many there were, as pebble reports leaked snapshots. It is
 // safe to call twice; the second call returns nil.
 func (ix *Index) Close() error {
+	if ix.syncer != nil {
+		ix.syncer.once.Do(func() { close(ix.syncer.done) })
+		ix.syncer.wg.Wait()
+	}
 	ix.mu.Lock()
 	defer ix.mu.Unlock()
 	if ix.mu.closed {
@@ -162,9 +208,10 @@ func (ix *Index) Close() error {
 		clear(ix.readers)
 	}
 	ix.readersMu.Unlock()
-	// With a sync interval the last commits may sit in the operating
-	// system's cache: an empty synced batch makes them durable.
-	errs = append(errs, ix.mu.store.NewBatch().Commit(true))
-	errs = append(errs, ix.mu.store.Close())
+	// With a sync interval the last commits may not be durable yet.
+	if ix.syncer != nil && ix.syncer.err != nil {
+		errs = append(errs, fmt.Errorf("indexer: background sync: %w", ix.syncer.err))
+	}
+	errs = append(errs, ix.mu.store.Sync(), ix.mu.store.Close())
 	return errors.Join(errs...)
 }

@@ -19,11 +19,14 @@ type Options struct {
 	CacheBytes int64
 	// SyncInterval bounds how long a committed block may wait for its
 	// write-ahead log to reach the disk. 0 (the default) syncs every commit.
-	// Either way every commit is atomic and survives the process being
-	// killed (the log reaches the operating system at once); only a power
-	// cut can lose the commits of the last interval, and a restart then
-	// resumes after the last durable one. receiptd run uses 1s, which spares
-	// an fsync per block while catching up.
+	// Otherwise a commit syncs when the last sync is older than the
+	// interval, and a background sync catches the commits a quiet chain
+	// leaves unsynced. Either way every commit is atomic; a crash (kill -9
+	// too: pebble keeps a partly filled log block in the process) or a
+	// power cut loses at most the commits of the last interval, and a
+	// restart resumes after the last durable one, so the index is always a
+	// committed prefix. receiptd run uses 1s, which spares an fsync per
+	// block while catching up.
 	SyncInterval time.Duration
 	// FS is the filesystem pebble uses. Default (nil): the operating
 	// system's. Crash tests pass vfs.NewCrashableMem().

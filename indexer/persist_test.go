@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/cockroachdb/pebble/v2/vfs"
 	"github.com/ethereum/go-ethereum/common"
@@ -307,4 +308,41 @@ func TestReadersSeeWholeBlocks(t *testing.T) {
 			t.Fatal("no reader had an ok generation")
 		}
 	})
+}
+
+// With a sync interval, a commit that did not sync becomes durable within
+// the interval even when no other commit follows: a crash after it keeps
+// it, where before only the synced first commit survived.
+func TestSyncIntervalBoundsWhatACrashLoses(t *testing.T) {
+	fs := vfs.NewCrashableMem()
+	const interval = 50 * time.Millisecond
+	ix, err := Open("idx", Options{FS: fs, UndoRetention: testRetention, SyncInterval: interval})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer ix.Close()
+	commitChain(t, ix, "main", 0, 3) // the first commit syncs, the rest within the interval do not
+	crashed := func() uint64 {
+		c := fs.CrashClone(vfs.CrashCloneCfg{UnsyncedDataPercent: 0})
+		ix, err := Open("idx", Options{FS: c, UndoRetention: testRetention})
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer ix.Close()
+		p, _, err := ix.Progress()
+		if err != nil {
+			t.Fatal(err)
+		}
+		return p.Number
+	}
+	if n := crashed(); n == 3 {
+		t.Skip("the commits took longer than the interval: all synced on their own")
+	}
+	deadline := time.Now().Add(10 * time.Second)
+	for crashed() != 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("block 3 not durable %s after its commit with a sync interval of %s", 10*time.Second, interval)
+		}
+		time.Sleep(interval)
+	}
 }

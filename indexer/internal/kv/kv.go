@@ -55,10 +55,11 @@ type Batch interface {
 	Delete(key []byte) error
 	// Len is the number of operations collected.
 	Len() int
-	// Commit applies the batch durably (fsync on disk) and releases it.
-	// Commit applies the batch atomically. With sync the write-ahead log
-	// reaches the disk before it returns; without, it reaches the operating
-	// system, which survives the process being killed but not a power cut.
+	// Commit applies the batch atomically and releases it. With sync the
+	// write-ahead log reaches the disk before it returns. Without, the
+	// batch is visible at once but durable only after a later synced
+	// commit or Store.Sync: pebble keeps a partly filled log block in the
+	// process, so a kill -9 as well as a power cut may lose it.
 	Commit(sync bool) error
 	// Close releases an uncommitted batch, discarding its writes. It is a
 	// no-op after Commit.
@@ -76,5 +77,7 @@ type Store interface {
 	Reader
 	NewBatch() Batch
 	NewSnapshot() (Snapshot, error)
+	// Sync makes every batch committed so far durable.
+	Sync() error
 	Close() error
 }

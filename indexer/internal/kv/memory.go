@@ -65,6 +65,9 @@ func (m *Memory) NewSnapshot() (Snapshot, error) {
 // NewBatch implements Store.
 func (m *Memory) NewBatch() Batch { return &memBatch{m: m} }
 
+// Sync implements Store: memory has nothing to make durable.
+func (m *Memory) Sync() error { return nil }
+
 // Close implements Store. It is safe to call twice.
 func (m *Memory) Close() error {
 	m.mu.Lock()

@@ -90,6 +90,15 @@ func (p *Pebble) NewBatch() Batch { return &pebbleBatch{b: p.db.NewBatch()} }
 // NewSnapshot implements Store.
 func (p *Pebble) NewSnapshot() (Snapshot, error) { return &pebbleSnapshot{s: p.db.NewSnapshot()}, nil }
 
+// Sync implements Store: a synced log record flushes and syncs the log up
+// to it (an empty batch would not: pebble skips it).
+func (p *Pebble) Sync() error {
+	if err := p.db.LogData(nil, pebble.Sync); err != nil {
+		return fmt.Errorf("kv: sync: %w", err)
+	}
+	return nil
+}
+
 // Close implements Store. It is safe to call twice; the second call
 // returns the first one's result.
 func (p *Pebble) Close() error {
