@@ -98,6 +98,9 @@ func (n *Node) conn(ctx context.Context) (*devnet.Client, error) {
 	if n.mu.client != nil {
 		return n.mu.client, nil
 	}
+	if n.ctx.Err() != nil {
+		return nil, errors.New("source: closed")
+	}
 	var errs []error
 	for i := range n.urls {
 		url := n.urls[(n.mu.next+i)%len(n.urls)]

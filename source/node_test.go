@@ -105,6 +105,12 @@ func TestNodeFailover(t *testing.T) {
 	if _, err := src.HeadNumber(ctx); err != nil || reconnects.Load() != 1 {
 		t.Fatalf("after answers: %v, %d reconnections, want the connection kept", err, reconnects.Load())
 	}
+	// After Close, a call fails instead of dialling a connection nothing
+	// would close.
+	src.Close()
+	if _, err := src.HeadNumber(ctx); err == nil || reconnects.Load() != 1 {
+		t.Fatalf("a call after Close: %v, %d reconnections", err, reconnects.Load())
+	}
 }
 
 // The embedded source's wake-ups never come from a closed channel: after
