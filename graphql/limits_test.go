@@ -150,3 +150,24 @@ func consoleExamples(t *testing.T, page string) []string {
 	}
 	return out
 }
+
+// A query that finds every query slot taken for its whole time limit is
+// answered 503 with Retry-After, not 200: the server is overloaded, and
+// load balancers and retrying clients must see it.
+func TestBusyServerAnswers503(t *testing.T) {
+	s, _ := newServer(t, func(c *Config) { c.Timeout = 50 * time.Millisecond })
+	s.slots = make(chan struct{}, 1)
+	s.slots <- struct{}{} // a long query holds the only slot
+	body := `{"query": "{ status { syncing } }"}`
+	req := httptest.NewRequest(http.MethodPost, "/graphql", strings.NewReader(body))
+	req.Header.Set("Content-Type", "application/json")
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable || rec.Header().Get("Retry-After") == "" || !strings.Contains(rec.Body.String(), "server busy") {
+		t.Fatalf("busy: %d, Retry-After %q, %s", rec.Code, rec.Header().Get("Retry-After"), rec.Body)
+	}
+	<-s.slots
+	if r := postRaw(t, s, body); r.status != http.StatusOK || len(r.Errors) > 0 {
+		t.Fatalf("with a free slot: %d %s", r.status, r.errText())
+	}
+}

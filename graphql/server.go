@@ -171,6 +171,7 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 	}
 	out, op, hit := s.cached(key)
 	errored := false // the cache keeps no answer with errors
+	status := http.StatusOK
 	if !hit {
 		var req request
 		if err := json.Unmarshal(bb.Bytes(), &req); err != nil {
@@ -179,7 +180,7 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 		}
 		ctx := withClient(r.Context(), clientOf(r))
 		bb.Reset() // the request is decoded: its buffer may take the response
-		out, op, errored = s.answer(ctx, req, key, bb)
+		out, op, errored, status = s.answer(ctx, req, key, bb)
 	}
 	if s.cfg.Observe != nil {
 		if op == "" {
@@ -190,6 +191,10 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
 	w.Header().Set("Content-Length", strconv.Itoa(len(out)))
+	if status == http.StatusServiceUnavailable {
+		w.Header().Set("Retry-After", "1")
+	}
+	w.WriteHeader(status)
 	if _, err := w.Write(out); err != nil {
 		s.cfg.Logger.Debug("graphql: write response", "err", err)
 	}
@@ -241,11 +246,16 @@ func (s *Server) cached(key *requestKey) (answer []byte, op string, hit bool) {
 // responseCache). op is the name of the operation the request runs (""
 // when anonymous or unknown); errored reports whether the answer carries
 // errors.
-func (s *Server) answer(ctx context.Context, req request, key *requestKey, buf *bytes.Buffer) (answer []byte, op string, errored bool) {
+//
+// status is the HTTP status: 200, or 503 when no query slot came free
+// within the time limit (the server is overloaded: retry later), which
+// load balancers and retrying clients understand where a 200 with an
+// error would look like an answer.
+func (s *Server) answer(ctx context.Context, req request, key *requestKey, buf *bytes.Buffer) (answer []byte, op string, errored bool, status int) {
 	kind, op, refused := s.checkRequest(req)
 	if refused != nil {
 		encodeResponse(buf, refused)
-		return buf.Bytes(), op, true
+		return buf.Bytes(), op, true, http.StatusOK
 	}
 	cacheable := kind == "query" && key != nil
 	if cacheable && s.cfg.ObserveCache != nil {
@@ -253,14 +263,18 @@ func (s *Server) answer(ctx context.Context, req request, key *requestKey, buf *
 	}
 	sess := s.newSession()
 	defer sess.close()
-	resp := s.run(ctx, sess, req)
+	resp, busy := s.run(ctx, sess, req)
 	encodeResponse(buf, resp)
 	if cacheable && len(resp.Errors) == 0 && !sess.volatile.Load() {
 		if gen, ok := sess.generation(); ok {
 			s.responses.put(gen, *key, bytes.Clone(buf.Bytes()), op)
 		}
 	}
-	return buf.Bytes(), op, len(resp.Errors) > 0
+	status = http.StatusOK
+	if busy {
+		status = http.StatusServiceUnavailable
+	}
+	return buf.Bytes(), op, len(resp.Errors) > 0, status
 }
 
 // checkRequest checks a query or mutation against the limits and returns
@@ -284,21 +298,21 @@ func (s *Server) checkRequest(req request) (kind, name string, refused *gql.Resp
 }
 
 // run executes a checked request on sess, within the time limit and a
-// query slot.
-func (s *Server) run(ctx context.Context, sess *session, req request) *gql.Response {
+// query slot; busy reports that no slot came free within the limit.
+func (s *Server) run(ctx context.Context, sess *session, req request) (resp *gql.Response, busy bool) {
 	ctx, cancel := context.WithTimeout(ctx, s.cfg.Timeout)
 	defer cancel()
 	hold := &slotHold{slots: s.slots}
 	if hold.acquire(ctx) != nil {
-		return errorResponse("server busy: no query slot within the time limit")
+		return errorResponse("server busy: no query slot within the time limit"), true
 	}
 	defer hold.release()
 	ctx = context.WithValue(ctx, slotKey{}, hold)
-	resp := s.schema.Exec(withSession(ctx, sess), req.Query, req.OperationName, req.Variables)
+	resp = s.schema.Exec(withSession(ctx, sess), req.Query, req.OperationName, req.Variables)
 	if ctx.Err() != nil && errors.Is(ctx.Err(), context.DeadlineExceeded) {
-		return errorResponse(fmt.Sprintf("the query ran over the time limit of %s", s.cfg.Timeout))
+		return errorResponse(fmt.Sprintf("the query ran over the time limit of %s", s.cfg.Timeout)), false
 	}
-	return resp
+	return resp, false
 }
 
 // slotHold is a request's query slot (Server.slots).

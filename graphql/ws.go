@@ -261,7 +261,7 @@ func (c *wsConn) operate(ctx context.Context, id string, req request) {
 	}
 	if kind != "subscription" {
 		sess := c.srv.newSession()
-		resp := c.srv.run(ctx, sess, req)
+		resp, _ := c.srv.run(ctx, sess, req)
 		sess.close()
 		if c.next(id, resp) == nil {
 			c.write(wsMessage{ID: id, Type: "complete"})
