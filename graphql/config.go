@@ -41,6 +41,9 @@ const (
 	// DefaultMaxSubscriptions bounds the subscriptions open at once over
 	// all connections.
 	DefaultMaxSubscriptions = 1000
+	// DefaultMaxWSConnsPerClient: a browser tab or an indexer needs one or
+	// two connections.
+	DefaultMaxWSConnsPerClient = 16
 	// DefaultResponseCacheBytes bounds the response cache: a few thousand
 	// pages of 50 receipts.
 	DefaultResponseCacheBytes = 64 << 20
@@ -86,6 +89,12 @@ type Config struct {
 	SubmitEvery time.Duration
 	// MaxSubscriptions bounds open subscriptions over all connections.
 	MaxSubscriptions int
+	// MaxWSConnsPerClient bounds the WebSocket connections one remote
+	// address holds at once, so that one client cannot take every
+	// subscription by opening more connections. Behind a reverse proxy
+	// every client has the proxy's address (proxy headers are not
+	// trusted): raise it there.
+	MaxWSConnsPerClient int
 	// ResponseCacheBytes bounds the answers to queries kept for identical
 	// queries on the same state of the index (respcache.go); negative
 	// turns the cache off.
@@ -120,6 +129,7 @@ func (c *Config) EnsureDefaults() {
 	setInt(&c.MaxAliases, DefaultMaxAliases)
 	setInt(&c.SubmitBurst, DefaultSubmitBurst)
 	setInt(&c.MaxSubscriptions, DefaultMaxSubscriptions)
+	setInt(&c.MaxWSConnsPerClient, DefaultMaxWSConnsPerClient)
 	setInt(&c.ResponseCacheBytes, DefaultResponseCacheBytes)
 	if c.MaxBodyBytes == 0 {
 		c.MaxBodyBytes = DefaultMaxBodyBytes
@@ -150,7 +160,7 @@ func (c *Config) Validate() error {
 	}{{"max depth", int64(c.MaxDepth)}, {"max cost", int64(c.MaxCost)}, {"max body bytes", c.MaxBodyBytes},
 		{"timeout", int64(c.Timeout)}, {"default page", int64(c.DefaultPage)}, {"max page", int64(c.MaxPage)}, {"max aliases", int64(c.MaxAliases)},
 		{"submit burst", int64(c.SubmitBurst)}, {"submit every", int64(c.SubmitEvery)},
-		{"max subscriptions", int64(c.MaxSubscriptions)}} {
+		{"max subscriptions", int64(c.MaxSubscriptions)}, {"max WebSocket connections per client", int64(c.MaxWSConnsPerClient)}} {
 		if v.n < 0 {
 			errs = append(errs, fmt.Errorf("%s %d is negative", v.name, v.n))
 		}

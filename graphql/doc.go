@@ -61,6 +61,13 @@
 //     further behind.
 //   - submitFraudProof is a token bucket per remote IP; proxy headers are
 //     not trusted. A proof that fails is a result with the reason; being
-//     over the rate is an error.
+//     over the rate is an error. One IP holds at most
+//     Config.MaxWSConnsPerClient WebSocket connections (16), each at most
+//     100 operations.
+//   - A filter the index cannot narrow by key reads at most
+//     indexer.MaxSkipped (2,000) rejected entries per index page: the page
+//     may end early, even empty, with hasNextPage and a cursor to go on.
+//   - Overload (no query slot within the time limit) is HTTP 503 with
+//     Retry-After.
 //   - WebSocket origins are not checked: the API needs no credentials.
 package graphql

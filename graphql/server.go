@@ -48,9 +48,10 @@ type Server struct {
 	// waits for nor closes hijacked connections, so Close does.
 	ws struct {
 		sync.Mutex
-		closed bool
-		done   chan struct{} // closed by Close
-		wg     sync.WaitGroup
+		closed    bool
+		done      chan struct{} // closed by Close
+		wg        sync.WaitGroup
+		perClient map[string]int // open connections by client address
 	}
 }
 
@@ -64,7 +65,7 @@ func New(cfg Config) (*Server, error) {
 	}
 	s := &Server{cfg: cfg, hub: newHub(cfg.MaxSubscriptions), submit: newRateLimiter(cfg.SubmitBurst, cfg.SubmitEvery),
 		slots: make(chan struct{}, runtime.GOMAXPROCS(0))}
-	s.ws.done = make(chan struct{})
+	s.ws.done, s.ws.perClient = make(chan struct{}), map[string]int{}
 	if cfg.ResponseCacheBytes > 0 {
 		s.responses = newResponseCache(cfg.ResponseCacheBytes)
 	}

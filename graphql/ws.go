@@ -59,15 +59,29 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		writeErrors(w, http.StatusBadRequest, "WebSocket clients must speak the "+wsProtocol+" subprotocol")
 		return
 	}
+	client := clientOf(r)
 	s.ws.Lock()
 	if s.ws.closed {
 		s.ws.Unlock()
 		writeErrors(w, http.StatusServiceUnavailable, "the server is shutting down")
 		return
 	}
+	if s.ws.perClient[client] >= s.cfg.MaxWSConnsPerClient {
+		s.ws.Unlock()
+		writeErrors(w, http.StatusTooManyRequests, fmt.Sprintf("at most %d WebSocket connections per client", s.cfg.MaxWSConnsPerClient))
+		return
+	}
+	s.ws.perClient[client]++
 	s.ws.wg.Add(1)
 	s.ws.Unlock()
-	defer s.ws.wg.Done()
+	defer func() {
+		s.ws.Lock()
+		if s.ws.perClient[client]--; s.ws.perClient[client] == 0 {
+			delete(s.ws.perClient, client)
+		}
+		s.ws.Unlock()
+		s.ws.wg.Done()
+	}()
 	up := websocket.Upgrader{
 		Subprotocols: []string{wsProtocol},
 		// The API is public and read-only but for proof relay, which
@@ -79,7 +93,7 @@ func (s *Server) serveWS(w http.ResponseWriter, r *http.Request) {
 		return // Upgrade has answered the client
 	}
 	c.SetReadLimit(s.cfg.MaxBodyBytes)
-	conn := &wsConn{srv: s, c: c, client: clientOf(r)}
+	conn := &wsConn{srv: s, c: c, client: client}
 	conn.ops.m = map[string]*wsOp{}
 	conn.run(r.Context())
 }
@@ -95,11 +109,17 @@ func (p subprotocols) contains(want string) bool {
 	return false
 }
 
+// write sends m; a client that does not take it within wsWriteTimeout
+// loses its connection (the read loop then ends it all).
 func (c *wsConn) write(m wsMessage) error {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	c.c.SetWriteDeadline(time.Now().Add(wsWriteTimeout))
-	return c.c.WriteJSON(m)
+	err := c.c.WriteJSON(m)
+	if err != nil {
+		c.c.Close()
+	}
+	return err
 }
 
 func (c *wsConn) closeWith(code int, reason string) {

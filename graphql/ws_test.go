@@ -3,6 +3,7 @@ package graphql
 import (
 	"context"
 	"encoding/json"
+	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
@@ -275,5 +276,38 @@ func TestCloseEndsWebSocketConnections(t *testing.T) {
 	d := websocket.Dialer{Subprotocols: []string{wsProtocol}}
 	if _, resp, err := d.Dial("ws"+strings.TrimPrefix(ts.URL, "http")+"/graphql", nil); err == nil || resp == nil || resp.StatusCode != 503 {
 		t.Fatalf("a connection after Close: %v, %v", err, resp)
+	}
+}
+
+// One address may hold Config.MaxWSConnsPerClient connections; the next is
+// refused (429) until one of them closes.
+func TestWebSocketConnectionsPerClient(t *testing.T) {
+	s, _ := newServer(t, nil)
+	ts := httptest.NewServer(s)
+	defer ts.Close()
+	url := "ws" + strings.TrimPrefix(ts.URL, "http") + "/graphql"
+	d := websocket.Dialer{Subprotocols: []string{wsProtocol}}
+	var conns []*websocket.Conn
+	for range DefaultMaxWSConnsPerClient {
+		c, _, err := d.Dial(url, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer c.Close()
+		conns = append(conns, c)
+	}
+	if _, resp, err := d.Dial(url, nil); err == nil || resp == nil || resp.StatusCode != http.StatusTooManyRequests {
+		t.Fatalf("connection %d: %v, %v", DefaultMaxWSConnsPerClient+1, err, resp)
+	}
+	conns[0].Close()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		c, _, err := d.Dial(url, nil)
+		if err == nil {
+			c.Close()
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("no connection after one closed: %v", err)
+		}
 	}
 }
