@@ -64,6 +64,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	dryRun := fs.Bool("challenge-dry-run", false, "build and verify proofs of bad receipts and index them, but submit nothing")
 	workers := fs.Int("workers", 0, "goroutines for sender recovery and signature checks (default: one per CPU)")
 	gqlCache := fs.Int("graphql-cache-mb", graphql.DefaultResponseCacheBytes>>20, "MiB of GraphQL answers kept until the index next changes (0 disables)")
+	wsPerClient := fs.Int("graphql-ws-per-client", graphql.DefaultMaxWSConnsPerClient, "GraphQL WebSocket connections one client address may hold (behind a reverse proxy every client has the proxy's address)")
 	logLevel := fs.String("log-level", "info", "log level: debug, info, warn, error")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile to this file (for performance work)")
 	fs.String("config", "", "config file of name = value lines (flags win over RECEIPTD_* environment variables, which win over the file)")
@@ -97,6 +98,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return usageError("run: --graphql-cache-mb %d: want 0 to %d", *gqlCache, maxMB)
 	case *gqlCache == 0:
 		cacheBytes = -1 // off
+	}
+	if *wsPerClient < 1 || *wsPerClient > 1<<20 {
+		return usageError("run: --graphql-ws-per-client %d: want 1 to %d", *wsPerClient, 1<<20)
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if *cpuProfile != "" {
@@ -195,10 +199,11 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		Verify: func(_ context.Context, p *protocol.FraudProof) error {
 			return pv.VerifyFraudProof(follower.LatestState(), p)
 		},
-		Submit:             src.SubmitFraudProof,
-		Observe:            m.RecordGraphQL,
-		ObserveCache:       m.RecordGraphQLCache,
-		ResponseCacheBytes: cacheBytes,
+		Submit:              src.SubmitFraudProof,
+		Observe:             m.RecordGraphQL,
+		ObserveCache:        m.RecordGraphQLCache,
+		ResponseCacheBytes:  cacheBytes,
+		MaxWSConnsPerClient: *wsPerClient,
 	})
 	if err != nil {
 		return fmt.Errorf("run: graphql: %w", err)

@@ -223,6 +223,7 @@ func TestRunRefusesBadSettings(t *testing.T) {
 	}{
 		{"negative cache", []string{"--graphql-cache-mb", "-1"}, "--graphql-cache-mb -1"},
 		{"huge cache", []string{"--graphql-cache-mb", "2000000"}, "--graphql-cache-mb 2000000"},
+		{"no WebSocket connections", []string{"--graphql-ws-per-client", "0"}, "--graphql-ws-per-client 0"},
 		{"log level", []string{"--log-level", "loud"}, "--log-level"},
 		{"argument", []string{"extra"}, `unexpected argument "extra"`},
 		{"two challenge modes", []string{"--challenger", "--challenge-dry-run"}, "exclude each other"},
