@@ -225,3 +225,23 @@ func TestRunRefusesBadGenesis(t *testing.T) {
 		t.Fatalf("a Shanghai genesis is usable: %v", err)
 	}
 }
+
+// Forks made after the head has moved on rebuild from the nearest kept
+// checkpoint below them, whatever order the checkpoints were made in: a
+// fork at #10 leaves a checkpoint below newer ones, and a later fork at
+// #12 must still replay whole blocks (it once replayed stripped ones).
+func TestRunForksAfterAFork(t *testing.T) {
+	c := generate(t, audittest.Cancun, 20)
+	ten := c.Fork(9, 1)[0]     // #10' on #9
+	twelve := c.Fork(11, 1)[0] // #12' on #11
+	blocks := append(append([]*types.Block(nil), c.Blocks...), ten, twelve)
+	reps, sum := runAudit(t, c, blocks, audit.Config{Workers: 1, CheckpointInterval: 4})
+	for _, r := range reps {
+		if r.Verdict != audit.VerdictValid {
+			t.Errorf("#%d: %v %q (%s)", *r.Number, r.Verdict, r.Reason, r.Detail)
+		}
+	}
+	if sum.Invalid != 0 || sum.HeadHash != twelve.Hash() {
+		t.Fatalf("summary %d invalid, head %x; want none invalid, head #12' %x", sum.Invalid, sum.HeadHash, twelve.Hash())
+	}
+}

@@ -11,7 +11,8 @@ import (
 // standing is one block of the chain that stands: it verified (or is the
 // genesis). block loses its body once no replay can need it.
 type standing struct {
-	block *types.Block
+	block    *types.Block
+	stripped bool
 }
 
 // chain is the chain that stands, in memory. It serves the consensus engine
@@ -103,10 +104,16 @@ func (c *chain) stripBodiesBelow(n uint64) {
 	for ; c.stripped < n; c.stripped++ {
 		for _, h := range c.byNumber[c.stripped] {
 			if s := c.blocks[h]; s != nil {
-				s.block = types.NewBlockWithHeader(s.block.Header())
+				s.block, s.stripped = types.NewBlockWithHeader(s.block.Header()), true
 			}
 		}
 	}
+}
+
+// hasBody reports whether b, a standing block, still has its body.
+func (c *chain) hasBody(b *types.Block) bool {
+	s := c.blocks[b.Hash()]
+	return s != nil && !s.stripped
 }
 
 func (c *chain) block(hash common.Hash) *types.Block {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/state"
@@ -80,35 +81,48 @@ func (k *stateKeeper) advance(b *types.Block, st *state.StateDB) error {
 	return k.commit(b, st)
 }
 
-// rebuild opens the newest checkpoint that is parent or an ancestor of it,
-// replays the standing blocks in between and commits the result as a new
-// checkpoint.
+// rebuild opens the highest checkpoint that is parent or an ancestor of it
+// (checkpoints a fork made are not in height order), replays the standing
+// blocks in between and commits the result as a new checkpoint.
 func (k *stateKeeper) rebuild(ctx context.Context, parent *types.Block) (*state.StateDB, error) {
-	for i := len(k.checkpoints) - 1; i >= 0; i-- {
-		cp := k.checkpoints[i]
-		path, ok := k.pathFrom(cp, parent)
-		if !ok {
+	var (
+		best *checkpoint
+		path []*types.Block
+	)
+	for i := range k.checkpoints {
+		cp := &k.checkpoints[i]
+		if best != nil && cp.number <= best.number {
 			continue
 		}
-		st, err := state.New(cp.root, k.sdb)
-		if err != nil {
-			return nil, fmt.Errorf("open checkpoint state %x at #%d: %w", cp.root, cp.number, err)
+		if p, ok := k.pathFrom(*cp, parent); ok {
+			best, path = cp, p
 		}
-		if len(path) == 0 {
-			k.live, k.liveHash = st, parent.Hash()
-			return st, nil
-		}
-		for _, b := range path {
-			if err := k.replay(ctx, b, st); err != nil {
-				return nil, fmt.Errorf("replay standing block #%d %x: %w", b.NumberU64(), b.Hash(), err)
-			}
-		}
-		if err := k.commit(parent, st); err != nil {
-			return nil, err
-		}
-		return k.live, nil
 	}
-	return nil, errStateUnavailable
+	if best == nil {
+		return nil, errStateUnavailable
+	}
+	for _, b := range path {
+		if !k.chain.hasBody(b) { // bodies stay above the lowest checkpoint: a defence only
+			return nil, errStateUnavailable
+		}
+	}
+	st, err := state.New(best.root, k.sdb)
+	if err != nil {
+		return nil, fmt.Errorf("open checkpoint state %x at #%d: %w", best.root, best.number, err)
+	}
+	if len(path) == 0 {
+		k.live, k.liveHash = st, parent.Hash()
+		return st, nil
+	}
+	for _, b := range path {
+		if err := k.replay(ctx, b, st); err != nil {
+			return nil, fmt.Errorf("replay standing block #%d %x: %w", b.NumberU64(), b.Hash(), err)
+		}
+	}
+	if err := k.commit(parent, st); err != nil {
+		return nil, err
+	}
+	return k.live, nil
 }
 
 // pathFrom returns the standing blocks after cp up to and including to, in
@@ -137,8 +151,11 @@ func (k *stateKeeper) pathFrom(cp checkpoint, to *types.Block) ([]*types.Block, 
 }
 
 // commit writes st (b's post-state) to the trie database as a checkpoint,
-// releases the oldest checkpoint beyond maxCheckpoints and reopens the live
-// state on the committed root (a committed StateDB is no longer usable).
+// releases the lowest checkpoint beyond maxCheckpoints (the one a fork is
+// least likely to need; a fork's checkpoint may be newer but lower than
+// others) and reopens the live state on the committed root (a committed
+// StateDB is no longer usable). Bodies stay for every block above the
+// lowest kept checkpoint, which a replay may need.
 func (k *stateKeeper) commit(b *types.Block, st *state.StateDB) error {
 	h := b.Header()
 	rules := k.chain.config.Rules(h.Number, h.Difficulty.Sign() == 0, h.Time)
@@ -154,12 +171,22 @@ func (k *stateKeeper) commit(b *types.Block, st *state.StateDB) error {
 	}
 	k.checkpoints = append(k.checkpoints, checkpoint{hash: b.Hash(), number: h.Number.Uint64(), root: root})
 	if len(k.checkpoints) > maxCheckpoints {
-		if err := k.triedb.Dereference(k.checkpoints[0].root); err != nil {
-			return fmt.Errorf("release state of #%d: %w", k.checkpoints[0].number, err)
+		lowest := 0
+		for i, cp := range k.checkpoints {
+			if cp.number < k.checkpoints[lowest].number {
+				lowest = i
+			}
 		}
-		k.checkpoints = k.checkpoints[1:]
+		if err := k.triedb.Dereference(k.checkpoints[lowest].root); err != nil {
+			return fmt.Errorf("release state of #%d: %w", k.checkpoints[lowest].number, err)
+		}
+		k.checkpoints = slices.Delete(k.checkpoints, lowest, lowest+1)
 	}
-	k.chain.stripBodiesBelow(k.checkpoints[0].number)
+	low := k.checkpoints[0].number
+	for _, cp := range k.checkpoints {
+		low = min(low, cp.number)
+	}
+	k.chain.stripBodiesBelow(low)
 	live, err := state.New(root, k.sdb)
 	if err != nil {
 		return fmt.Errorf("reopen state of #%d: %w", h.Number, err)

@@ -17,7 +17,9 @@ import (
 // prints one JSON line per block and a summary line on stdout. Exit status:
 // 0 all blocks valid, 1 some block invalid, 2 unusable input (flags, a
 // missing or unreadable genesis or chain file, a bad genesis, or a chain file
-// in which no item decodes as a block).
+// in which no item decodes as a block) or an audit that could not finish
+// (interrupted, a read error, an internal failure): no summary, and no
+// verdict on the blocks after the last line printed.
 func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("audit", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -60,7 +62,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return &exitError{code: 2, err: err}
 	}
 	if err != nil {
-		return &exitError{code: 1, err: fmt.Errorf("audit: %w", err)}
+		return &exitError{code: 2, err: fmt.Errorf("audit: not finished: %w", err)}
 	}
 	if err := enc.Encode(sum); err != nil {
 		return fmt.Errorf("audit: write summary: %w", err)
