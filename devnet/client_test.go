@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -227,6 +228,19 @@ func TestClientRejectsHostileData(t *testing.T) {
 	}
 	if _, err := (&WireNetwork{Spec: []byte{0xc0}}).Network(); !errors.Is(err, ErrBadNode) {
 		t.Errorf("empty spec: %v", err)
+	}
+	// A spec whose domain gas limit is not its genesis's: proof
+	// verification and derivation would build different headers.
+	net := d.Network()
+	spec := *net.Spec
+	spec.Domains = slices.Clone(spec.Domains)
+	spec.Domains[0].GasLimit--
+	wrong, err := NewWireNetwork(Network{Spec: &spec, Geneses: net.Geneses})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := wrong.Network(); !errors.Is(err, ErrBadNode) || !strings.Contains(err.Error(), "gas limit") {
+		t.Errorf("gas limit other than the genesis's: %v", err)
 	}
 }
 

@@ -274,6 +274,9 @@ func decodeNetwork(spec *protocol.ChainSpec, geneses map[protocol.DomainID][]byt
 			return Network{}, fmt.Errorf("network: genesis of domain %d gives block %s root %s, registered %s root %s",
 				dc.ID, block.Hash(), block.Root(), dc.GenesisHash, dc.GenesisRoot)
 		}
+		if block.GasLimit() != dc.GasLimit {
+			return Network{}, fmt.Errorf("network: genesis of domain %d has gas limit %d, registered %d", dc.ID, block.GasLimit(), dc.GasLimit)
+		}
 		net.Geneses[dc.ID] = g
 	}
 	return net, nil

@@ -56,6 +56,12 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Follower, error) {
 		if h := genesis.ToBlock().Hash(); h != dc.GenesisHash {
 			return nil, fmt.Errorf("%w: domain %d genesis hashes to %s, the spec says %s", ErrWrongNetwork, dc.ID, h, dc.GenesisHash)
 		}
+		// Derivation takes the block gas limit from the genesis, a proof
+		// verifier from the spec: they must agree, or honest receipts
+		// become provable (and bad ones unprovable).
+		if genesis.GasLimit != dc.GasLimit {
+			return nil, fmt.Errorf("%w: domain %d genesis gas limit %d differs from the spec's %d", ErrWrongNetwork, dc.ID, genesis.GasLimit, dc.GasLimit)
+		}
 		db, err := domain.OpenPebble(filepath.Join(deps.StateDir, fmt.Sprintf("domain-%d", dc.ID)))
 		if err != nil {
 			return nil, fmt.Errorf("verifier: open domain %d state: %w", dc.ID, err)
