@@ -10,6 +10,7 @@ import (
 	"path/filepath"
 
 	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/receiptd/receiptd/devnet"
 	"github.com/receiptd/receiptd/indexer"
@@ -59,10 +60,13 @@ func readNetwork(dir string) (devnet.Network, error) {
 func runProof(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	usage := func() {
 		fmt.Fprintln(stderr, "Usage: receiptd proof export --data DIR --id PROOFHASH --out FILE")
-		fmt.Fprintln(stderr, "       receiptd proof verify FILE")
+		fmt.Fprintln(stderr, "       receiptd proof verify [--spec HASH | --data DIR] FILE")
 		fmt.Fprintln(stderr, "       receiptd proof show FILE")
 		fmt.Fprintln(stderr, "\nA proof file holds a fraud proof and the consensus data it is checked against;")
-		fmt.Fprintln(stderr, "verify needs nothing else: no node, no domain state.")
+		fmt.Fprintln(stderr, "verify needs nothing else: no node, no domain state. The file also carries the")
+		fmt.Fprintln(stderr, "chain spec (chain id, gas limit) the check depends on: --spec (the hash, which is the")
+		fmt.Fprintln(stderr, "consensus genesis header's parent hash) or --data (a receiptd data directory) checks")
+		fmt.Fprintln(stderr, "it is your network's; without either, verify prints the hash for you to compare.")
 	}
 	if len(args) == 0 || args[0] == "-h" || args[0] == "--help" {
 		usage()
@@ -74,27 +78,79 @@ func runProof(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	switch args[0] {
 	case "export":
 		return runProofExport(args[1:], stdout, stderr)
-	case "verify", "show":
+	case "show":
 		if len(args) != 2 {
 			usage()
-			return usageError("proof %s: want one FILE", args[0])
+			return usageError("proof show: want one FILE")
 		}
 		b, err := os.ReadFile(args[1])
 		if err != nil {
 			return &exitError{code: 2, err: err}
 		}
-		if args[0] == "show" {
-			return showEvidence(b, stdout)
-		}
-		p, err := proof.VerifyEvidence(ctx, b)
-		if err != nil {
-			return &exitError{code: 1, err: fmt.Errorf("proof does not hold: %w", err)}
-		}
-		fmt.Fprintf(stdout, "valid: %s proof %s shows receipt %s of domain %d wrong\n", p.Kind(), p.Hash(), p.BadReceiptHash, p.Domain)
-		return nil
+		return showEvidence(b, stdout)
+	case "verify":
+		return runProofVerify(ctx, args[1:], stdout, stderr)
 	}
 	usage()
 	return usageError("proof: unknown subcommand %q", args[0])
+}
+
+// runProofVerify is `receiptd proof verify [--spec HASH | --data DIR]
+// FILE`. Exit status: 0 the proof holds on the expected network, 1 it does
+// not (or the file is for another network), 2 unusable input.
+func runProofVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	fs := flag.NewFlagSet("proof verify", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	specFlag := fs.String("spec", "", "hash of the chain spec the proof must be for (the consensus genesis header's parent hash)")
+	data := fs.String("data", "", "data directory of a receiptd run: the proof must be for the network it follows")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return nil
+		}
+		return usageError("proof verify: %v", err)
+	}
+	if fs.NArg() != 1 {
+		return usageError("proof verify: want one FILE")
+	}
+	if *specFlag != "" && *data != "" {
+		return usageError("proof verify: --spec and --data exclude each other")
+	}
+	var want common.Hash
+	switch {
+	case *specFlag != "":
+		b, err := hexutil.Decode(*specFlag)
+		if err != nil || len(b) != common.HashLength {
+			return usageError("proof verify: --spec %q: want a 32-byte 0x-hex hash", *specFlag)
+		}
+		want = common.BytesToHash(b)
+	case *data != "":
+		net, err := readNetwork(*data)
+		if err != nil {
+			return &exitError{code: 2, err: fmt.Errorf("proof verify: network of %s: %w", *data, err)}
+		}
+		want = net.Spec.Hash()
+	}
+	b, err := os.ReadFile(fs.Arg(0))
+	if err != nil {
+		return &exitError{code: 2, err: err}
+	}
+	e, _, err := proof.DecodeEvidence(b)
+	if err != nil {
+		return &exitError{code: 1, err: fmt.Errorf("proof does not hold: %w", err)}
+	}
+	spec := e.Spec.Hash()
+	if want != (common.Hash{}) && spec != want {
+		return &exitError{code: 1, err: fmt.Errorf("proof is for chain spec %s, not %s", spec, want)}
+	}
+	p, err := proof.VerifyEvidence(ctx, b)
+	if err != nil {
+		return &exitError{code: 1, err: fmt.Errorf("proof does not hold: %w", err)}
+	}
+	fmt.Fprintf(stdout, "valid: %s proof %s shows receipt %s of domain %d wrong, on chain spec %s\n", p.Kind(), p.Hash(), p.BadReceiptHash, p.Domain, spec)
+	if want == (common.Hash{}) {
+		fmt.Fprintf(stderr, "note: the chain spec comes from the file; check %s is your network's (--spec or --data checks it)\n", spec)
+	}
+	return nil
 }
 
 func runProofExport(args []string, stdout, stderr io.Writer) error {

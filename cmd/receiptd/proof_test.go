@@ -88,8 +88,17 @@ func TestProofFileVerifiesInAnotherProcess(t *testing.T) {
 		t.Fatalf("export: %v\n%s", err, out)
 	}
 	out, err := exec.Command(bin, "proof", "verify", file).CombinedOutput()
-	if err != nil || !strings.Contains(string(out), "valid: InvalidStateTransition") {
+	if err != nil || !strings.Contains(string(out), "valid: InvalidStateTransition") || !strings.Contains(string(out), "check ") {
 		t.Fatalf("verify: %v\n%s", err, out)
+	}
+	// The file's chain spec checked against the network the run followed,
+	// and against another one.
+	if out, err := exec.Command(bin, "proof", "verify", "--data", data, file).CombinedOutput(); err != nil || strings.Contains(string(out), "check ") {
+		t.Fatalf("verify --data: %v\n%s", err, out)
+	}
+	other := "0x" + strings.Repeat("ab", 32)
+	if out, err := exec.Command(bin, "proof", "verify", "--spec", other, file).CombinedOutput(); err == nil || !strings.Contains(string(out), "not "+other) {
+		t.Fatalf("verify --spec of another network: %v\n%s", err, out)
 	}
 	if out, err := exec.Command(bin, "proof", "show", file).CombinedOutput(); err != nil || !strings.Contains(string(out), "phase") {
 		t.Fatalf("show: %v\n%s", err, out)

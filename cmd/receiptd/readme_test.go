@@ -110,6 +110,9 @@ func TestReadmeQuickStart(t *testing.T) {
 	if out, err := exec.Command(bin, "proof", "verify", file).CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "valid:") {
 		t.Fatalf("proof verify: %v\n%s", err, out)
 	}
+	if out, err := exec.Command(bin, "proof", "verify", "--data", tour, file).CombinedOutput(); err != nil || !strings.HasPrefix(string(out), "valid:") {
+		t.Fatalf("proof verify --data: %v\n%s", err, out)
+	}
 }
 
 const (
