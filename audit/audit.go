@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/vm"
 	"github.com/ethereum/go-ethereum/triedb"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 )
 
 // BlockReport is the judgement on one item of the stream: one JSON line.
@@ -90,9 +91,10 @@ func Run(ctx context.Context, genesis *core.Genesis, r io.Reader, cfg Config, re
 	var sum Summary
 	prog := newProgress(cfg.Progress, cfg.ProgressInterval, cfg.Now, start)
 	in := make(chan *pending, lookaheadBlocks)
+	budget := semaphore.NewWeighted(lookaheadBytes)
 	g, gctx := errgroup.WithContext(ctx)
 	g.Go(func() error {
-		return feed(gctx, newBlockReader(r, cfg.MaxBlockBytes), genesis.Config, cfg.Workers, in)
+		return feed(gctx, newBlockReader(r, cfg.MaxBlockBytes), genesis.Config, cfg.Workers, budget, lookaheadBytes, in)
 	})
 	g.Go(func() error {
 		for p := range in {
@@ -100,6 +102,7 @@ func Run(ctx context.Context, genesis *core.Genesis, r io.Reader, cfg Config, re
 				return err
 			}
 			rep, err := judge(gctx, ex, p.rec, p.roots, &sum)
+			budget.Release(p.weight)
 			if err != nil {
 				return err
 			}

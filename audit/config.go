@@ -45,7 +45,7 @@ type Config struct {
 	// commits. Default 128.
 	CheckpointInterval int
 	// Retain is the number of heights of standing headers kept below the
-	// head. Default 8192, at least 256.
+	// head. Default 8192; at least 4 checkpoint intervals and 256.
 	Retain uint64
 	// MaxBlockBytes is the largest RLP item the reader accepts. Default 64 MiB.
 	MaxBlockBytes uint64
@@ -94,6 +94,12 @@ func (c *Config) Validate() error {
 	}
 	if c.Retain < 256 {
 		errs = append(errs, fmt.Errorf("retain must be at least 256 heights, have %d", c.Retain))
+	}
+	// A rebuild walks back from a fork's parent to a checkpoint, which may
+	// lie maxCheckpoints intervals below the head, through standing headers.
+	if c.CheckpointInterval >= 1 && c.Retain < uint64(maxCheckpoints*c.CheckpointInterval+256) {
+		errs = append(errs, fmt.Errorf("retain must cover the kept checkpoints and BLOCKHASH's 256 ancestors: at least %d heights for a checkpoint interval of %d, have %d",
+			maxCheckpoints*c.CheckpointInterval+256, c.CheckpointInterval, c.Retain))
 	}
 	if c.MaxBlockBytes < 1024 {
 		errs = append(errs, fmt.Errorf("max block bytes must be at least 1024, have %d", c.MaxBlockBytes))

@@ -19,6 +19,8 @@ func TestConfigValidate(t *testing.T) {
 		{"defaults", audit.Config{}, nil},
 		{"every problem at once", audit.Config{Workers: -1, ProgressInterval: -time.Second, CheckpointInterval: -2, Retain: 10, MaxBlockBytes: 5},
 			[]string{"workers", "progress interval", "checkpoint interval", "retain", "max block bytes"}},
+		{"retain shorter than the checkpoints reach", audit.Config{CheckpointInterval: 4096, Retain: 8192},
+			[]string{"retain must cover the kept checkpoints"}},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {

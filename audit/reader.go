@@ -38,6 +38,7 @@ func (b *exportBlock) block() *types.Block {
 type record struct {
 	index  int   // position in the stream, from 0
 	offset int64 // byte offset of the item in the (decompressed) stream
+	size   int64 // encoded bytes read for it
 	block  *types.Block
 	reason Reason // set when block is nil
 	detail string
@@ -93,6 +94,7 @@ func (br *blockReader) next() (record, error) {
 	if err != nil {
 		return br.stop(rec, fmt.Errorf("item of %d bytes cut off after %d: %w", size, n, err)), nil
 	}
+	rec.size = int64(len(raw))
 	var eb exportBlock
 	if err := rlp.DecodeBytes(raw, &eb); err != nil {
 		rec.reason, rec.detail = ReasonUndecodable, err.Error()

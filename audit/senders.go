@@ -9,6 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/params"
 	"golang.org/x/sync/errgroup"
+	"golang.org/x/sync/semaphore"
 )
 
 // lookaheadBlocks bounds how many decoded blocks wait for the executor. It
@@ -16,6 +17,14 @@ import (
 // txs keeps one worker busy for milliseconds) while capping memory at a few
 // hundred blocks.
 const lookaheadBlocks = 256
+
+// lookaheadBytes bounds the encoded bytes of the blocks waiting, whatever
+// their number: a decoded block takes several times its encoding (up to
+// about 33 times for a block of minimal transactions), so 256 blocks of
+// Config.MaxBlockBytes would not fit in memory. A block larger than the
+// budget waits alone. Real chains never reach it: the 20,000-tx benchmark
+// chain is 2.4 MB in all.
+const lookaheadBytes = 32 << 20
 
 // recoverChunk is how many transactions a recoverer claims at a time: about
 // a millisecond of work, small enough that the executor never waits long for
@@ -30,6 +39,7 @@ const recoverChunk = 16
 // in flight.
 type pending struct {
 	rec    record
+	weight int64 // its share of lookaheadBytes, released once judged
 	signer types.Signer
 	roots  bodyRoots     // set by the claimer of the first chunk
 	next   atomic.Int64  // index of the next unclaimed transaction
@@ -97,15 +107,22 @@ func (p *pending) wait(ctx context.Context) error {
 
 // feed reads records from br and delivers them, in stream order, to out;
 // workers recover the senders of their transactions meanwhile (see pending).
-// The reader goroutine decodes and hashes each block. It returns when the
-// stream ends, a record is final, or ctx is done; out is closed on return.
-func feed(ctx context.Context, br *blockReader, config *params.ChainConfig, workers int, out chan<- *pending) error {
+// The reader goroutine decodes and hashes each block. Each record takes
+// its encoded size (at most budgetBytes, the budget's size) from budget
+// before it is delivered; the consumer gives it back (pending.weight).
+// feed returns when
+// the stream ends, a record is final, or ctx is done; out is closed on
+// return.
+func feed(ctx context.Context, br *blockReader, config *params.ChainConfig, workers int, budget *semaphore.Weighted, budgetBytes int64, out chan<- *pending) error {
 	defer close(out)
 	g, ctx := errgroup.WithContext(ctx)
 	work := make(chan *pending, lookaheadBlocks)
 	for range workers {
 		g.Go(func() error {
 			for p := range work {
+				if err := ctx.Err(); err != nil {
+					return err // cancelled: the blocks queued are not wanted
+				}
 				p.help()
 			}
 			return nil
@@ -122,6 +139,10 @@ func feed(ctx context.Context, br *blockReader, config *params.ChainConfig, work
 				rec.block.Hash()
 			}
 			p := newPending(rec, config)
+			p.weight = min(rec.size, budgetBytes)
+			if err := budget.Acquire(ctx, p.weight); err != nil {
+				return err
+			}
 			select {
 			case out <- p:
 			case <-ctx.Done():

@@ -1,17 +1,21 @@
 package audit
 
 import (
+	"bytes"
 	"context"
 	"errors"
 	"math/big"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/crypto"
 	"github.com/ethereum/go-ethereum/params"
+	"github.com/ethereum/go-ethereum/rlp"
 	"github.com/ethereum/go-ethereum/trie"
+	"golang.org/x/sync/semaphore"
 )
 
 // signedBlock returns a block of n transfers signed by n/3+1 keys, and the
@@ -105,5 +109,45 @@ func TestPendingNotABlock(t *testing.T) {
 	p := newPending(record{reason: ReasonUndecodable}, params.MergedTestChainConfig)
 	if err := p.wait(context.Background()); err != nil {
 		t.Fatalf("wait on a record without a block: %v", err)
+	}
+}
+
+// The blocks waiting for the executor are bounded by their encoded bytes:
+// with a budget that no two blocks fit in, the reader delivers one block
+// and waits until the executor gives its share back; cancelled, it stops.
+func TestFeedIsBoundedByBytes(t *testing.T) {
+	config := params.MergedTestChainConfig
+	var stream bytes.Buffer
+	for range 4 {
+		b, _ := signedBlock(t, config, 20)
+		if err := rlp.Encode(&stream, b); err != nil {
+			t.Fatal(err)
+		}
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	const budgetBytes = 1
+	budget := semaphore.NewWeighted(budgetBytes)
+	out := make(chan *pending, lookaheadBlocks)
+	done := make(chan error, 1)
+	go func() { done <- feed(ctx, newBlockReader(&stream, 1<<20), config, 1, budget, budgetBytes, out) }()
+	first := <-out
+	select {
+	case <-out:
+		t.Fatal("a second block was delivered while the first held the whole budget")
+	case <-time.After(100 * time.Millisecond):
+	}
+	budget.Release(first.weight)
+	select {
+	case p := <-out:
+		if p.rec.index != 1 {
+			t.Fatalf("delivered item %d, want 1", p.rec.index)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("no block delivered once the budget was given back")
+	}
+	cancel()
+	if err := <-done; !errors.Is(err, context.Canceled) {
+		t.Fatalf("feed after cancel: %v", err)
 	}
 }
