@@ -14,6 +14,17 @@ const (
 	// MaxBundleBytes bounds an encoded bundle, header and extrinsics.
 	MaxBundleBytes = 8 << 20
 	// MaxProofBytes bounds an encoded fraud proof, witness included.
+	//
+	// Known limit, a protocol question left open: a witness carries every
+	// contract code its step reads, and EXTCODESIZE reads a whole code for
+	// 2,600 gas. One transaction of about 1.85M gas touching 700 distinct
+	// 24 KiB contracts already needs a 17.3 MB witness (measured in
+	// review), and the 30M-gas domain block allows 16 times that. A bad
+	// receipt whose faulty step is such a transaction cannot be proved.
+	// Raising this bound cannot cover the worst case within MaxBlockBytes;
+	// the fixes are protocol changes (witness bytes priced in gas, as
+	// EIP-4762 does, a smaller domain gas limit, or bisection inside a
+	// transaction).
 	MaxProofBytes = 16 << 20
 	// MaxReceiptBytes bounds an encoded execution receipt.
 	MaxReceiptBytes = 4 << 20
