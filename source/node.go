@@ -139,8 +139,13 @@ func (n *Node) drop(c *devnet.Client) {
 	}
 }
 
-// call runs fn on the live connection; a transport failure drops it.
+// call runs fn on the live connection; a failure that is not the node's
+// answer (see answered) drops it, and the next call fails over.
 func (n *Node) call(ctx context.Context, fn func(context.Context, *devnet.Client) error) error {
+	return n.callWith(ctx, answered, fn)
+}
+
+func (n *Node) callWith(ctx context.Context, isAnswer func(error) bool, fn func(context.Context, *devnet.Client) error) error {
 	c, err := n.conn(ctx)
 	if err != nil {
 		return err
@@ -148,21 +153,27 @@ func (n *Node) call(ctx context.Context, fn func(context.Context, *devnet.Client
 	cctx, cancel := context.WithTimeout(ctx, n.opts.CallTimeout)
 	defer cancel()
 	err = fn(cctx, c)
-	if err != nil && ctx.Err() == nil && !answered(err) {
+	if err != nil && ctx.Err() == nil && !isAnswer(err) {
 		n.drop(c)
 	}
 	return err
 }
 
-// answered reports errors that are the node's answer, not a failure to
-// get one: the connection is fine. A JSON-RPC error object is an answer
-// (a refused proof, a node without a verifier, a method it lacks); a
-// transport failure, a timeout or a malformed reply (devnet.ErrBadNode)
-// is not.
+// answered reports errors that are the node's answer to a read, not a
+// failure to get one: the connection is fine. Anything else (a transport
+// failure, a timeout, a malformed reply, an error object such as an
+// internal error) leaves the node for the next endpoint.
 func answered(err error) bool {
-	var re rpc.Error
 	return errors.Is(err, devnet.ErrUnknownBlock) || errors.Is(err, devnet.ErrProofNotQueued) ||
-		errors.Is(err, devnet.ErrUnknownProof) || errors.Is(err, devnet.ErrNoVerifier) || errors.As(err, &re)
+		errors.Is(err, devnet.ErrUnknownProof) || errors.Is(err, devnet.ErrNoVerifier)
+}
+
+// answeredProof is answered for a submitted proof: any JSON-RPC error
+// object is the node refusing this proof (malformed, rejected, no
+// verifier), which another node would refuse too; the connection stays.
+func answeredProof(err error) bool {
+	var re rpc.Error
+	return answered(err) || errors.As(err, &re)
 }
 
 func (n *Node) Network(ctx context.Context) (*Network, error) {
@@ -219,7 +230,7 @@ func (n *Node) BlockByNumber(ctx context.Context, num uint64) (*protocol.Block, 
 func (n *Node) Notify() <-chan struct{} { return n.notify }
 
 func (n *Node) SubmitFraudProof(ctx context.Context, p *protocol.FraudProof) error {
-	return n.call(ctx, func(ctx context.Context, c *devnet.Client) error {
+	return n.callWith(ctx, answeredProof, func(ctx context.Context, c *devnet.Client) error {
 		_, err := c.SubmitFraudProof(ctx, p)
 		return err
 	})

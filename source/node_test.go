@@ -19,10 +19,20 @@ import (
 )
 
 // pruned is a node that reports a head but has none of the blocks below
-// it (pruned history, or a broken node).
-type pruned struct{ head *devnet.WireBlock }
+// it (pruned history, or a broken node); with failHead set, it answers
+// its head with an internal error after the first time.
+type pruned struct {
+	head     *devnet.WireBlock
+	failHead bool
+	heads    atomic.Int32
+}
 
-func (p *pruned) Head() (*devnet.WireBlock, error) { return p.head, nil }
+func (p *pruned) Head() (*devnet.WireBlock, error) {
+	if p.heads.Add(1) > 1 && p.failHead {
+		return nil, &codeError{code: -32603, msg: "internal error"}
+	}
+	return p.head, nil
+}
 func (p *pruned) BlockByNumber(n hexutil.Uint64) (*devnet.WireBlock, error) {
 	return nil, &codeError{code: devnet.CodeNotFound, msg: fmt.Sprintf("no block #%d", n)}
 }
@@ -104,6 +114,26 @@ func TestNodeFailover(t *testing.T) {
 	}
 	if _, err := src.HeadNumber(ctx); err != nil || reconnects.Load() != 1 {
 		t.Fatalf("after answers: %v, %d reconnections, want the connection kept", err, reconnects.Load())
+	}
+	// A node that turns to answering its head with an error object is
+	// left too.
+	flaky := rpc.NewServer()
+	defer flaky.Stop()
+	if err := flaky.RegisterName("devnet", &pruned{head: head, failHead: true}); err != nil {
+		t.Fatal(err)
+	}
+	fs := httptest.NewServer(flaky)
+	defer fs.Close()
+	src2, err := DialNode(ctx, []string{fs.URL, node.URL()}, NodeOptions{Logger: quiet, Backoff: time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer src2.Close()
+	if _, err := src2.HeadNumber(ctx); err == nil {
+		t.Fatal("the flaky node's failed head passed")
+	}
+	if n, err := src2.HeadNumber(ctx); err != nil || n != 5 {
+		t.Fatalf("head after failing over: %d, %v", n, err)
 	}
 	// After Close, a call fails instead of dialling a connection nothing
 	// would close.
