@@ -160,6 +160,11 @@ func (f *Follower) queueChallenges(ctx context.Context) {
 		return
 	}
 	c.state.Store(f.tip.state)
+	for id, ex := range c.reexecuted { // its receipt settled: the execution is not needed
+		if ds, ok := f.tip.state.Domain(id); ok && ex.result.Block.NumberU64() <= ds.Tree.Confirmed {
+			delete(c.reexecuted, id)
+		}
+	}
 	for id, v := range f.tip.views {
 		ds, _ := f.tip.state.Domain(id)
 		oldest, ok := proof.OldestBad(ds.Tree.Pending(), func(n uint64) (common.Hash, bool) {
@@ -218,14 +223,13 @@ func (f *Follower) challengeJob(ctx context.Context, id protocol.DomainID, v dom
 
 // reexecuted returns the execution of domain block n on the view's chain
 // when the view has none: the block was executed before a restart, and
-// executions are not checkpointed. It executes the block again from the
-// newest state at or below its parent still on disk or in memory, on the
-// follower's goroutine, and checks the result against the index and the
-// honest receipt the view holds. That state is at most FlushEvery blocks
-// back, as pruning keeps the flushed state below every pending receipt
-// (pruneKeep); it gives up past twice that rather than hold the follower
-// up. The last one is kept per domain, so a job offered again does not
-// execute it again.
+// executions are not checkpointed. It executes the block again, on the
+// follower's goroutine, from its parent's state when that is in memory,
+// else from the flushed state at or below the parent, which pruning keeps
+// for every pending bad receipt (proofBase, pruneKeep): at most FlushEvery
+// blocks. It checks the result against the index and the honest receipt
+// the view holds. The last one is kept per domain, so a job offered again
+// does not execute it again.
 func (f *Follower) reexecuted(ctx context.Context, p *domainPipeline, v domainView, n uint64) (*executed, error) {
 	want := v.Honest[n]
 	if want == nil {
@@ -238,30 +242,38 @@ func (f *Follower) reexecuted(ctx context.Context, p *domainPipeline, v domainVi
 	if ex := kept[p.id]; ex != nil && ex.honest.Hash() == want.Hash() {
 		return ex, nil
 	}
-	for id, ex := range kept { // settled meanwhile
-		if ds, ok := f.tip.state.Domain(id); ok && ex.result.Block.NumberU64() <= ds.Tree.Confirmed {
-			delete(kept, id)
+	// The state to start from: the parent's when it is held in memory
+	// (HasState is exact there; on disk it may answer from a cache for a
+	// pruned root), else the flushed one pruning kept.
+	header := func(m uint64) (*types.Header, error) {
+		if m == 0 { // the index has no block 0
+			if h := p.headerWithRoot(0, p.genesisRoot); h != nil {
+				return h, nil
+			}
+			return nil, errors.New("genesis header no longer held")
+		}
+		h, _, err := f.idx.DomainBlock(ctx, p.id, m)
+		if err != nil {
+			return nil, fmt.Errorf("domain block %d: %w", m, err)
+		}
+		return h, nil
+	}
+	base := proofBase(n, f.cfg.FlushEvery)
+	if h, err := header(n - 1); err == nil {
+		if _, held := p.roots[h.Root]; held {
+			base = n - 1
 		}
 	}
-	// The blocks to execute, newest first, down to one whose parent state
-	// is there.
-	var todo []uint64
-	var parent *types.Header
-	for m := n; parent == nil; m-- {
-		if m == 0 || n-m > 2*f.cfg.FlushEvery {
-			return nil, fmt.Errorf("no state at or below block %d within %d blocks", n-1, 2*f.cfg.FlushEvery)
-		}
+	parent, err := header(base)
+	if err != nil {
+		return nil, err
+	}
+	if !p.store.HasState(parent.Root) {
+		return nil, fmt.Errorf("the state of block %d, to execute block %d again from, is gone", base, n)
+	}
+	var todo []uint64 // newest first
+	for m := n; m > base; m-- {
 		todo = append(todo, m)
-		h := p.headerWithRoot(0, p.genesisRoot) // the index has no block 0
-		if m > 1 {
-			var err error
-			if h, _, err = f.idx.DomainBlock(ctx, p.id, m-1); err != nil {
-				return nil, fmt.Errorf("domain block %d: %w", m-1, err)
-			}
-		}
-		if h != nil && p.store.HasState(h.Root) {
-			parent = h
-		}
 	}
 	// The headers a proof reads: BLOCKHASH's 256 ancestors of every block
 	// executed (the step witness checks them all), loaded by a restore

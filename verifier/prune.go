@@ -24,10 +24,11 @@ import (
 //     (a rollback returns to both);
 //   - every checkpoint the index still holds — the only ones a restart or
 //     a deep reorg can restore from — and, from the oldest flushed state
-//     any of them names (or the flushed state below the oldest pending
-//     receipt's parent, if older: a challenger proves it from there after
-//     a restart) up to the head, the state of every domain block, indexed
-//     or executed here on any fork.
+//     any of them names up to the head, the state of every domain block,
+//     indexed or executed here on any fork;
+//   - for each pending receipt judged bad, the flushed state at or below
+//     its parent (proofBase): a challenger restarted before proving it
+//     executes its block again from there.
 //
 // The last rule keeps more than the checkpoints' flushed states on purpose:
 // a restore first asks whether the checkpoint's head state is there
@@ -87,11 +88,17 @@ func (f *Follower) pruneKeep(ctx context.Context, p *domainPipeline) ([]common.H
 		set[fs.root] = struct{}{}
 		lowest = min(lowest, fs.number)
 	}
-	// The proof of the oldest pending receipt starts from its parent's
-	// state; after a restart it is executed again from the flushed state
-	// at or below it (Follower.reexecuted).
-	if ds, ok := f.tip.state.Domain(p.id); ok && p.flushEvery > 0 {
-		lowest = min(lowest, ds.Tree.Confirmed/p.flushEvery*p.flushEvery)
+	// A challenger proves a pending bad receipt from its parent's state;
+	// after a restart its block is executed again from the flushed state
+	// at or below the parent (Follower.reexecuted), which stays.
+	for _, n := range f.pendingBad(p.id) {
+		if m := proofBase(n, p.flushEvery); m > 0 {
+			h, _, err := f.idx.DomainBlock(ctx, p.id, m)
+			if err != nil {
+				return nil, fmt.Errorf("domain %d block %d: %w", p.id, m, err)
+			}
+			set[h.Root] = struct{}{}
+		}
 	}
 	executed := make(map[uint64]bool)
 	for _, h := range p.headers {
@@ -116,6 +123,32 @@ func (f *Follower) pruneKeep(ctx context.Context, p *domainPipeline) ([]common.H
 		keep = append(keep, root)
 	}
 	return keep, nil
+}
+
+// pendingBad returns the domain numbers of the pending receipts of domain
+// id judged bad on their own claims (not only for descending from one).
+func (f *Follower) pendingBad(id protocol.DomainID) []uint64 {
+	ds, ok := f.tip.state.Domain(id)
+	if !ok {
+		return nil
+	}
+	var out []uint64
+	for h, own := range f.tip.views[id].Bad {
+		if st, n, ok := ds.Tree.Status(h); own && ok && st == protocol.ReceiptPending {
+			out = append(out, n)
+		}
+	}
+	return out
+}
+
+// proofBase is the domain block whose flushed state a proof of block n
+// starts from after a restart: the newest flushed one at or below n's
+// parent (flushes happen at multiples of flushEvery; 0 is the genesis).
+func proofBase(n, flushEvery uint64) uint64 {
+	if n == 0 || flushEvery == 0 {
+		return 0
+	}
+	return (n - 1) / flushEvery * flushEvery
 }
 
 // checkpointFlushed returns the flushed state of domain id that each
