@@ -283,6 +283,12 @@ func (c *wsConn) operate(ctx context.Context, id string, req request) {
 		sess := c.srv.newSession()
 		resp, _ := c.srv.run(ctx, sess, req)
 		sess.close()
+		if ctx.Err() != nil {
+			// The client completed it (and may have given its id to a new
+			// operation already), or the connection ended: nothing more
+			// goes out under this id.
+			return
+		}
 		if c.next(id, resp) == nil {
 			c.write(wsMessage{ID: id, Type: "complete"})
 		}
@@ -297,6 +303,9 @@ func (c *wsConn) operate(ctx context.Context, id string, req request) {
 	}
 	first := true
 	for v := range ch {
+		if ctx.Err() != nil {
+			return // completed by the client: no more under this id
+		}
 		if r, ok := v.(*gql.Response); ok && first && len(r.Errors) > 0 && r.Data == nil {
 			// Refused before it started (validation, a bad argument), or
 			// its first event failed as a whole: either way it is over

@@ -110,7 +110,8 @@ func (ix *Index) syncLoop() {
 		case <-t.C:
 		}
 		ix.commitMu.Lock()
-		if ix.unsynced && time.Since(ix.lastSync) >= ix.opts.SyncInterval {
+		if ix.unsynced { // a commit since the last tick, at most an interval ago, did not sync
+
 			if store, err := ix.acquire(); err == nil {
 				ix.syncer.err = store.Sync()
 				ix.release()

@@ -65,7 +65,7 @@ func runAudit(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		return &exitError{code: 2, err: fmt.Errorf("audit: not finished: %w", err)}
 	}
 	if err := enc.Encode(sum); err != nil {
-		return fmt.Errorf("audit: write summary: %w", err)
+		return &exitError{code: 2, err: fmt.Errorf("audit: not finished: write summary: %w", err)}
 	}
 	switch {
 	case sum.Decoded == 0 && sum.Invalid > 0:

@@ -212,7 +212,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if *httpAddr != "" {
 		srv, err := httpserver.New(httpserver.Config{Addr: *httpAddr, Gatherer: m.Registry(), Logger: logger,
 			Ready: func() error {
-				if st := follower.Status(); st.Syncing || st.SourceHead == 0 {
+				if st := follower.Status(); st.Syncing || !st.HeadKnown {
 					return fmt.Errorf("catching up: block %d of %d", st.Tip, st.SourceHead)
 				}
 				return nil
