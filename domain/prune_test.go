@@ -127,17 +127,28 @@ func TestStateStorePrune(t *testing.T) {
 	executeOn(t, store, chain, blocks[6].Header(), 7)
 }
 
-func TestStateStorePruneCancelled(t *testing.T) {
+// openTempStore opens a state store at a new temporary directory, closed
+// when the test ends, and returns it with its database and genesis block.
+func openTempStore(t *testing.T) (ethdb.Database, *StateStore, *types.Block) {
+	t.Helper()
 	db, err := OpenPebble(t.TempDir())
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer db.Close()
 	store, gblock, err := OpenStateStore(db, testGenesis(t, 4))
 	if err != nil {
+		db.Close()
 		t.Fatal(err)
 	}
-	defer store.Close()
+	t.Cleanup(func() {
+		store.Close()
+		db.Close()
+	})
+	return db, store, gblock
+}
+
+func TestStateStorePruneCancelled(t *testing.T) {
+	_, store, gblock := openTempStore(t)
 	ctx, cancel := context.WithCancel(context.Background())
 	cancel()
 	if _, err := store.Prune(ctx, []common.Hash{gblock.Root()}); !errors.Is(err, context.Canceled) {
@@ -150,16 +161,7 @@ func TestStateStorePruneCancelled(t *testing.T) {
 // hash, like trie nodes: a prune keeps the code of every account a kept
 // state holds and deletes the rest.
 func TestStateStorePruneCode(t *testing.T) {
-	db, err := OpenPebble(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	store, gblock, err := OpenStateStore(db, testGenesis(t, 4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	db, store, gblock := openTempStore(t)
 	chain := testChain{gblock.Hash(): gblock.Header()}
 	b1 := executeOn(t, store, chain, gblock.Header(), 1) // deploys two contracts
 	codes := []common.Hash{crypto.Keccak256Hash(storageCode()), crypto.Keccak256Hash(blockHashCode())}
