@@ -69,11 +69,11 @@ func recordEverything(m metrics.Metricer) {
 	m.RecordUp(metrics.ComponentSource, true)
 	m.RecordConsensusHead(100)
 	m.RecordSourceHead(101)
-	m.RecordSourceError(metrics.SourceErrorTimeout)
+	m.RecordSourceError(metrics.SourceErrorSource)
 	m.RecordSourceReconnect()
 	m.RecordReorg(2)
 	m.RecordBlockProcessed(40)
-	for _, st := range []string{metrics.StageFetch, metrics.StageDerive, metrics.StageExecute, metrics.StageCheck} {
+	for _, st := range []string{metrics.StagePrepare, metrics.StageApply, metrics.StageExecute, metrics.StageCommit} {
 		m.RecordStage(st, 3*time.Millisecond)
 	}
 	m.RecordDomainVerified(1, 99, 1)

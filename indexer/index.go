@@ -8,6 +8,8 @@ import (
 	"sync/atomic"
 	"time"
 
+	"github.com/cockroachdb/pebble/v2"
+
 	"github.com/receiptd/receiptd/indexer/internal/kv"
 )
 
@@ -155,6 +157,21 @@ func checkSchema(store kv.Store) error {
 	}
 	if v := binary.BigEndian.Uint32(b); v != SchemaVersion {
 		return fmt.Errorf("%w: found %d, want %d (the index is derived from the chain: rebuild it by following the chain from an empty data directory)", ErrSchemaVersion, v, SchemaVersion)
+	}
+	return nil
+}
+
+// PebbleMetrics returns the statistics of the pebble database under the
+// index, for metrics.NewPebbleCollector: nil for an index in memory or one
+// already closed. Any goroutine may call it.
+func (ix *Index) PebbleMetrics() *pebble.Metrics {
+	store, err := ix.acquire()
+	if err != nil {
+		return nil
+	}
+	defer ix.release()
+	if p, ok := store.(interface{ Metrics() *pebble.Metrics }); ok {
+		return p.Metrics()
 	}
 	return nil
 }

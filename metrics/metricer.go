@@ -88,21 +88,17 @@ const (
 
 // Pipeline stages in use: the values of the stage label.
 const (
-	StageFetch   = "fetch"   // read a consensus block from the source
-	StageFollow  = "follow"  // fit it into the canonical chain
-	StageDerive  = "derive"  // derive the domain block
-	StageExecute = "execute" // execute it
-	StageCheck   = "check"   // compare with the receipt
-	StageProve   = "prove"   // build a fraud proof
-	StageIndex   = "index"   // commit the batch to the index
+	StagePrepare = "prepare" // fetch a consensus block, check its signatures, recover senders
+	StageApply   = "apply"   // apply it to the consensus state, derive and execute, judge receipts
+	StageExecute = "execute" // the domain execution within apply
+	StageCommit  = "commit"  // write the block's batch to the index
+	StageBlock   = "block"   // the whole block, from apply to committed
 )
 
 // Source error kinds in use: the values of the kind label.
 const (
-	SourceErrorConnect = "connect" // dialing or a dropped connection
-	SourceErrorTimeout = "timeout" // a request that took too long
-	SourceErrorDecode  = "decode"  // an answer that did not decode
-	SourceErrorRPC     = "rpc"     // an error the source returned
+	SourceErrorSource       = "source"        // the source failed (connection, timeout, a missing block)
+	SourceErrorInvalidBlock = "invalid-block" // the source served a block that breaks consensus rules
 )
 
 // Components in use: the values of the component label of receiptd_up.

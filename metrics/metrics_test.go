@@ -49,16 +49,16 @@ receiptd_source_head_number 125
 `}, {
 		name: "source errors and reconnects",
 		record: func(m metrics.Metricer) {
-			m.RecordSourceError(metrics.SourceErrorTimeout)
-			m.RecordSourceError(metrics.SourceErrorTimeout)
-			m.RecordSourceError(metrics.SourceErrorDecode)
+			m.RecordSourceError(metrics.SourceErrorSource)
+			m.RecordSourceError(metrics.SourceErrorSource)
+			m.RecordSourceError(metrics.SourceErrorInvalidBlock)
 			m.RecordSourceReconnect()
 		},
 		want: `
 # HELP receiptd_source_errors_total Failures talking to the consensus source, by kind.
 # TYPE receiptd_source_errors_total counter
-receiptd_source_errors_total{kind="decode"} 1
-receiptd_source_errors_total{kind="timeout"} 2
+receiptd_source_errors_total{kind="invalid-block"} 1
+receiptd_source_errors_total{kind="source"} 2
 # HELP receiptd_source_reconnects_total Reconnections to the consensus source.
 # TYPE receiptd_source_reconnects_total counter
 receiptd_source_reconnects_total 1
@@ -212,7 +212,7 @@ func TestRecordStage(t *testing.T) {
 	m.RecordStage(metrics.StageExecute, 150*time.Microsecond)
 	m.RecordStage(metrics.StageExecute, 3*time.Second)
 	m.RecordStage(metrics.StageExecute, 11*time.Second)
-	m.RecordStage(metrics.StageDerive, -time.Second)
+	m.RecordStage(metrics.StageApply, -time.Second)
 
 	exec := histogram(t, m.Registry(), "receiptd_pipeline_stage_duration_seconds", "stage", "execute")
 	if exec.GetSampleCount() != 3 || math.Abs(exec.GetSampleSum()-14.00015) > 1e-9 {
@@ -227,9 +227,9 @@ func TestRecordStage(t *testing.T) {
 	if first, last := exec.GetBucket()[0].GetUpperBound(), exec.GetBucket()[len(exec.GetBucket())-1].GetUpperBound(); first != 0.0001 || last != 10 {
 		t.Errorf("buckets span %v..%v s, want 0.0001..10", first, last)
 	}
-	derive := histogram(t, m.Registry(), "receiptd_pipeline_stage_duration_seconds", "stage", "derive")
-	if derive.GetSampleSum() != 0 || derive.GetBucket()[0].GetCumulativeCount() != 1 {
-		t.Errorf("derive: a negative duration should be observed as 0, have sum %v", derive.GetSampleSum())
+	apply := histogram(t, m.Registry(), "receiptd_pipeline_stage_duration_seconds", "stage", "apply")
+	if apply.GetSampleSum() != 0 || apply.GetBucket()[0].GetCumulativeCount() != 1 {
+		t.Errorf("apply: a negative duration should be observed as 0, have sum %v", apply.GetSampleSum())
 	}
 }
 

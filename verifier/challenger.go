@@ -15,6 +15,7 @@ import (
 
 	"github.com/receiptd/receiptd/domain"
 	"github.com/receiptd/receiptd/indexer"
+	"github.com/receiptd/receiptd/metrics"
 	"github.com/receiptd/receiptd/proof"
 	"github.com/receiptd/receiptd/protocol"
 )
@@ -59,6 +60,7 @@ type challengeResult struct {
 // results back before each commit, so the index records them.
 type challenger struct {
 	mode    ChallengeMode
+	metrics Metricer
 	submit  Submitter
 	verify  protocol.ProofVerifier
 	log     *slog.Logger
@@ -73,19 +75,23 @@ type challenger struct {
 	// per domain the newest block executed again for a proof.
 	open       map[common.Hash]*openChallenge
 	reexecuted map[protocol.DomainID]*executed
+	// recorded is what receiptd_challenges_open was last given, by status.
+	recorded map[string]int
 }
 
 type openChallenge struct {
 	id     common.Hash // the proof hash, once built
 	status indexer.ChallengeStatus
+	domain protocol.DomainID
+	number uint64 // the bad receipt's domain block
 }
 
 // challengeQueue bounds the jobs waiting for the challenger: one per
 // domain is the steady state; more only while proofs are slow to build.
 const challengeQueue = 16
 
-func newChallenger(mode ChallengeMode, submit Submitter, verify protocol.ProofVerifier, log *slog.Logger) *challenger {
-	c := &challenger{mode: mode, submit: submit, verify: verify, log: log,
+func newChallenger(mode ChallengeMode, m Metricer, submit Submitter, verify protocol.ProofVerifier, log *slog.Logger) *challenger {
+	c := &challenger{mode: mode, metrics: m, recorded: map[string]int{}, submit: submit, verify: verify, log: log,
 		jobs: make(chan *challengeJob, challengeQueue), results: make(chan *challengeResult, 2*challengeQueue),
 		open: map[common.Hash]*openChallenge{}, reexecuted: map[protocol.DomainID]*executed{}}
 	ctx, cancel := context.WithCancel(context.Background())
@@ -135,15 +141,18 @@ func (c *challenger) handle(ctx context.Context, job *challengeJob) *challengeRe
 		}
 		return res
 	}
+	c.metrics.RecordProof(metrics.ProofBuilt)
 	if c.mode != ChallengeSubmit {
 		res.status = indexer.ChallengeDetected
 		return res
 	}
 	if err := c.submit.SubmitFraudProof(ctx, p); err != nil {
 		res.status, res.reason = indexer.ChallengeRejected, err.Error()
+		c.metrics.RecordProof(metrics.ProofRejected)
 		c.log.Warn("fraud proof refused", "domain", job.domain, "receipt", job.hash, "err", err)
 		return res
 	}
+	c.metrics.RecordProof(metrics.ProofSubmitted)
 	c.log.Info("fraud proof submitted", "domain", job.domain, "receipt", job.hash, "kind", p.Kind(), "proof", p.Hash())
 	if c.onSent != nil {
 		c.onSent(job.hash)
@@ -186,10 +195,42 @@ func (f *Follower) queueChallenges(ctx context.Context) {
 		}
 		select {
 		case c.jobs <- job:
-			c.open[oldest.Hash] = &openChallenge{status: 0}
+			c.open[oldest.Hash] = &openChallenge{status: 0, domain: id, number: oldest.Receipt.DomainNumber}
 		default: // the challenger is busy; offer it again after the next block
 		}
 	}
+	f.recordChallenges()
+}
+
+// recordChallenges brings receiptd_challenges_open (proofs being built,
+// proofs submitted and not yet included) and the oldest open challenge's
+// age up to date with the challenger's map.
+func (f *Follower) recordChallenges() {
+	c := f.challenger
+	count := map[string]int{}
+	var oldest uint64
+	for _, oc := range c.open {
+		var status string
+		switch oc.status {
+		case 0:
+			status = metrics.ChallengeProving
+		case indexer.ChallengeSubmitted:
+			status = metrics.ChallengeSubmitted
+		default:
+			continue
+		}
+		count[status]++
+		if ds, ok := f.tip.state.Domain(oc.domain); ok && ds.Tree.Head > oc.number {
+			oldest = max(oldest, ds.Tree.Head-oc.number)
+		}
+	}
+	for _, status := range []string{metrics.ChallengeProving, metrics.ChallengeSubmitted} {
+		if d := count[status] - c.recorded[status]; d != 0 {
+			c.metrics.RecordChallenge(status, d)
+			c.recorded[status] = count[status]
+		}
+	}
+	c.metrics.RecordOldestChallengeAge(oldest)
 }
 
 func (f *Follower) challengeJob(ctx context.Context, id protocol.DomainID, v domainView, bad *protocol.ExecutionReceipt) *challengeJob {
@@ -351,7 +392,18 @@ func (f *Follower) collectChallenges(u *BlockUpdate) {
 				oc = &openChallenge{}
 				c.open[res.job.hash] = oc
 			}
-			oc.status = res.status
+			if oc.domain == 0 {
+				oc.domain, oc.number = res.job.domain, res.job.bad.DomainNumber
+			}
+			if oc.status == indexer.ChallengeAccepted {
+				// The chain included it in this very block, before this
+				// result came back (onChainChallenges): it stays accepted.
+				if res.proof != nil && res.proof.Hash() == oc.id {
+					c.metrics.RecordProof(metrics.ProofAccepted)
+				}
+			} else {
+				oc.status = res.status
+			}
 			if res.proof == nil {
 				continue
 			}
@@ -401,6 +453,11 @@ func (f *Follower) onChainChallenges(u *BlockUpdate) {
 			p := proofs[ev.Proof]
 			if p == nil {
 				continue
+			}
+			if f.challenger != nil {
+				if oc := f.challenger.open[ev.Receipt]; oc != nil && oc.id == ev.Proof { // ours, its result already back
+					f.challenger.metrics.RecordProof(metrics.ProofAccepted)
+				}
 			}
 			enc, _ := rlp.EncodeToBytes(p)
 			u.Challenges = append(u.Challenges, ChallengeUpdate{ID: ev.Proof, Kind: p.Kind(), Domain: ev.Domain,

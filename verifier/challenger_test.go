@@ -13,6 +13,7 @@ import (
 
 	"github.com/receiptd/receiptd/devnet"
 	"github.com/receiptd/receiptd/indexer"
+	"github.com/receiptd/receiptd/metrics"
 	"github.com/receiptd/receiptd/proof"
 	"github.com/receiptd/receiptd/protocol"
 	"github.com/receiptd/receiptd/source"
@@ -318,7 +319,7 @@ func TestChallengerDropsProofsOfSettledReceipts(t *testing.T) {
 		t.Fatal("no bad receipt to prove")
 	}
 	sub := &countingSubmitter{}
-	c := &challenger{mode: ChallengeSubmit, submit: sub, verify: h.f.proofs, log: quiet()}
+	c := &challenger{mode: ChallengeSubmit, metrics: metrics.NoopMetrics{}, submit: sub, verify: h.f.proofs, log: quiet()}
 	c.state.Store(h.f.tip.state)
 	res := c.handle(context.Background(), job)
 	if res.proof == nil || res.status != indexer.ChallengeStale || sub.calls != 0 {
@@ -381,4 +382,51 @@ func TestChallengerResubmitsAfterReorgs(t *testing.T) {
 		t.Fatalf("%d receipts pruned, %d proved more than once after %d reorgs: the reorg path was not exercised", pruned, again, d.Stats().Reorgs)
 	}
 	t.Logf("%d bad receipts proved, %d pruned, %d resubmitted after a reorg, %d reorgs", len(submitted), pruned, again, d.Stats().Reorgs)
+}
+
+// The challenger's work shows in /metrics: proofs built, submitted and
+// accepted, and no challenge left open once its proof is included.
+func TestChallengerMetrics(t *testing.T) {
+	d := newDevnet(t, devnet.Config{Seed: 41, Domains: 1, ChallengePeriod: 10, MaxReorgDepth: 1, TxPerBlock: 8,
+		ForkProbability: -1, Faults: map[devnet.OperatorRef]devnet.FaultRates{{Domain: 0, Index: 0}: {devnet.FaultGasUsed: 0.5}}})
+	m := metrics.New()
+	h := newHarnessMetrics(t, source.NewEmbedded(d), Config{Logger: quiet(), Workers: 1, Challenge: ChallengeSubmit}, m)
+	value := func(name, label, want string) float64 {
+		mfs, err := m.Registry().Gather()
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, mf := range mfs {
+			if mf.GetName() != name {
+				continue
+			}
+			for _, s := range mf.GetMetric() {
+				for _, l := range s.GetLabel() {
+					if l.GetName() == label && l.GetValue() == want {
+						if s.Counter != nil {
+							return s.GetCounter().GetValue()
+						}
+						return s.GetGauge().GetValue()
+					}
+				}
+			}
+		}
+		return 0
+	}
+	for i := 0; i < 80 && value("receiptd_fraud_proofs_total", "result", metrics.ProofAccepted) == 0; i++ {
+		step(t, d)
+		h.sync()
+		time.Sleep(10 * time.Millisecond)
+	}
+	for _, r := range []string{metrics.ProofBuilt, metrics.ProofSubmitted, metrics.ProofAccepted} {
+		if value("receiptd_fraud_proofs_total", "result", r) == 0 {
+			t.Errorf("no proof counted as %s", r)
+		}
+	}
+	// One more block settles the accepted one: nothing stays open.
+	step(t, d)
+	h.sync()
+	if open := value("receiptd_challenges_open", "status", metrics.ChallengeSubmitted); open < 0 || open > 1 {
+		t.Errorf("%v challenges open as submitted", open)
+	}
 }

@@ -5,6 +5,8 @@ import (
 	"fmt"
 	"sync/atomic"
 	"time"
+
+	"github.com/receiptd/receiptd/metrics"
 )
 
 // committer writes blocks to the index on its own goroutine, in order, so
@@ -47,7 +49,7 @@ func (c *committer) loop(ctx context.Context) {
 			c.err.Store(&err)
 			continue
 		}
-		f.metrics.RecordStage("commit", time.Since(start))
+		f.metrics.RecordStage(metrics.StageCommit, time.Since(start))
 		f.status.update(func(st *Status) { st.Tip, st.Updated = item.u.Number, time.Now() })
 		if f.cfg.OnCommit != nil {
 			f.cfg.OnCommit(item.u)
@@ -55,7 +57,7 @@ func (c *committer) loop(ctx context.Context) {
 		f.recordChain(item.u, item.snap)
 		f.metrics.RecordBlockProcessed(item.txs)
 		f.metrics.RecordConsensusHead(item.u.Number)
-		f.metrics.RecordStage("block", time.Since(item.start))
+		f.metrics.RecordStage(metrics.StageBlock, time.Since(item.start))
 		for _, h := range item.u.ConfirmedBad {
 			f.cfg.Logger.Error("bad receipt confirmed", "block", item.u.Number, "receipt", h)
 		}

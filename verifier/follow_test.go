@@ -38,6 +38,11 @@ func newHarness(t testing.TB, src source.Source) *harness {
 
 func newHarnessWith(t testing.TB, src source.Source, cfg Config) *harness {
 	t.Helper()
+	return newHarnessMetrics(t, src, cfg, metrics.NoopMetrics{})
+}
+
+func newHarnessMetrics(t testing.TB, src source.Source, cfg Config, m Metricer) *harness {
+	t.Helper()
 	net, err := src.Network(context.Background())
 	if err != nil {
 		t.Fatal(err)
@@ -54,7 +59,7 @@ func newHarnessWith(t testing.TB, src source.Source, cfg Config) *harness {
 	}
 	f, err := New(context.Background(), cfg, Deps{
 		Network: net, Source: src, Index: store, StateDir: filepath.Join(t.TempDir(), "state"),
-		Proofs: pv, Metrics: metrics.NoopMetrics{}, Submitter: src,
+		Proofs: pv, Metrics: m, Submitter: src,
 	})
 	if err != nil {
 		t.Fatal(err)

@@ -10,6 +10,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/receiptd/receiptd/metrics"
 	"github.com/receiptd/receiptd/protocol"
 	"github.com/receiptd/receiptd/source"
 )
@@ -95,7 +96,7 @@ func (f *Follower) verify(ctx context.Context, pb *preparedBlock, opts protocol.
 	if err != nil {
 		return nil, nil, 0, fmt.Errorf("%w: block %d %s: %w", ErrInvalidBlock, b.Header.Number, pb.hash, err)
 	}
-	f.metrics.RecordStage("apply", time.Since(start))
+	f.metrics.RecordStage(metrics.StageApply, time.Since(start))
 
 	views := make(map[protocol.DomainID]domainView, len(f.tip.views))
 	for id, v := range f.tip.views {
@@ -141,7 +142,7 @@ func (f *Follower) verify(ctx context.Context, pb *preparedBlock, opts protocol.
 		views[o.id] = o.view
 		txs += len(o.ex.result.Block.Transactions())
 	}
-	f.metrics.RecordStage("execute", time.Since(execStart))
+	f.metrics.RecordStage(metrics.StageExecute, time.Since(execStart))
 
 	u := &BlockUpdate{Number: b.Header.Number, Hash: pb.hash, Block: b, State: next, Events: events}
 	f.judgeReceipts(u, views)

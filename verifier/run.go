@@ -9,6 +9,7 @@ import (
 	"github.com/ethereum/go-ethereum/common"
 	"golang.org/x/sync/errgroup"
 
+	"github.com/receiptd/receiptd/metrics"
 	"github.com/receiptd/receiptd/protocol"
 )
 
@@ -25,12 +26,26 @@ type Metricer interface {
 	RecordConfirmedBad(domain uint32)
 	RecordOperatorSlashed(domain uint32)
 	RecordBadReceiptAge(domain uint32, ageBlocks, challengePeriod uint64)
+	RecordUp(component string, up bool)
+	RecordChallenge(status string, delta int)
+	RecordOldestChallengeAge(ageBlocks uint64)
+	RecordProof(result string)
 }
 
 // Run follows the source until ctx ends. Source trouble (errors, invalid
 // blocks) is logged, counted and retried with backoff; a failure of
 // receiptd's own storage ends Run with the error.
+//
+// It reports receiptd_up for the follower (up while Run runs), the source
+// (down after source trouble, up after a sync that reached its head) and,
+// when challenging, the challenger.
 func (f *Follower) Run(ctx context.Context) error {
+	f.metrics.RecordUp(metrics.ComponentFollower, true)
+	defer f.metrics.RecordUp(metrics.ComponentFollower, false)
+	if f.challenger != nil {
+		f.metrics.RecordUp(metrics.ComponentChallenger, true)
+		defer f.metrics.RecordUp(metrics.ComponentChallenger, false)
+	}
 	backoff := f.cfg.RetryBackoff
 	for {
 		err := f.syncOnce(ctx)
@@ -38,13 +53,15 @@ func (f *Follower) Run(ctx context.Context) error {
 		case ctx.Err() != nil:
 			return nil
 		case err == nil:
+			f.metrics.RecordUp(metrics.ComponentSource, true)
 			backoff = f.cfg.RetryBackoff
 		case isSourceTrouble(err):
-			kind := "source"
+			kind := metrics.SourceErrorSource
 			if errors.Is(err, ErrInvalidBlock) {
-				kind = "invalid-block"
+				kind = metrics.SourceErrorInvalidBlock
 			}
 			f.metrics.RecordSourceError(kind)
+			f.metrics.RecordUp(metrics.ComponentSource, false)
 			f.cfg.Logger.Warn("source trouble, retrying", "err", err, "backoff", backoff)
 			if !sleep(ctx, backoff) {
 				return nil
@@ -125,7 +142,7 @@ func (f *Follower) syncOnce(ctx context.Context) error {
 				}
 				return err
 			}
-			f.metrics.RecordStage("prepare", time.Since(start))
+			f.metrics.RecordStage(metrics.StagePrepare, time.Since(start))
 			randomness = b.Header.Randomness
 			select {
 			case blocks <- pb:

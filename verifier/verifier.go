@@ -109,7 +109,7 @@ func New(ctx context.Context, cfg Config, deps Deps) (*Follower, error) {
 		if cfg.Challenge == ChallengeSubmit && deps.Submitter == nil {
 			return nil, errors.New("verifier: challenger needs a submitter")
 		}
-		f.challenger = newChallenger(cfg.Challenge, deps.Submitter, deps.Proofs, cfg.Logger)
+		f.challenger = newChallenger(cfg.Challenge, deps.Metrics, deps.Submitter, deps.Proofs, cfg.Logger)
 		f.challenger.onSent = cfg.OnProofSubmitted
 	}
 	ok = true

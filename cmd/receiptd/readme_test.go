@@ -49,8 +49,17 @@ func TestReadmeQuickStart(t *testing.T) {
 	addr := freeAddr(t)
 	run := start(t, bin, append(args, "--http", addr)...)
 	waitFor(t, 90*time.Second, "ready", func() bool { return get(addr+"/readyz") == 200 })
-	if body := getBody(t, addr+"/metrics"); !strings.Contains(body, "receiptd_receipts_total") {
+	body := getBody(t, addr+"/metrics")
+	if !strings.Contains(body, "receiptd_receipts_total") {
 		t.Fatal("metrics lack receiptd_receipts_total")
+	}
+	for _, series := range []string{`receiptd_up{component="follower"}`, `receiptd_up{component="index"}`, `receiptd_up{component="graphql"}`} {
+		if v := metricValue(t, body, series); v != 1 {
+			t.Errorf("%s = %v, want 1", series, v)
+		}
+	}
+	if v := metricValue(t, body, "receiptd_pebble_disk_usage_bytes"); v <= 0 {
+		t.Errorf("receiptd_pebble_disk_usage_bytes = %v: the index's pebble metrics are not exported", v)
 	}
 	var head struct {
 		Data struct {
@@ -98,7 +107,15 @@ func TestReadmeQuickStart(t *testing.T) {
 		}
 		return id != ""
 	})
-	body := getBody(t, addr+"/metrics")
+	// The proof that got in was counted, for the alerts on proofs.
+	waitFor(t, 30*time.Second, "an accepted proof counted", func() bool {
+		v, _, err := seriesValue(getBody(t, addr+"/metrics"), `receiptd_fraud_proofs_total{result="accepted"}`)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return v > 0
+	})
+	body = getBody(t, addr+"/metrics")
 	if n := metricValue(t, body, cacheHit) + metricValue(t, body, cacheMiss); n != 0 {
 		t.Fatalf("--graphql-cache-mb 0 left a response cache: %v lookups", n)
 	}
@@ -124,17 +141,28 @@ const (
 // be there.
 func metricValue(t *testing.T, body, series string) float64 {
 	t.Helper()
+	v, ok, err := seriesValue(body, series)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !ok {
+		t.Fatalf("metrics lack %s", series)
+	}
+	return v
+}
+
+// seriesValue is the value of series in a /metrics body, if it is there.
+func seriesValue(body, series string) (float64, bool, error) {
 	for _, line := range strings.Split(body, "\n") {
 		if v, ok := strings.CutPrefix(line, series+" "); ok {
 			f, err := strconv.ParseFloat(v, 64)
 			if err != nil {
-				t.Fatalf("%s: %v", line, err)
+				return 0, false, fmt.Errorf("%s: %w", line, err)
 			}
-			return f
+			return f, true, nil
 		}
 	}
-	t.Fatalf("metrics lack %s", series)
-	return 0
+	return 0, false, nil
 }
 
 func freeAddr(t *testing.T) string {

@@ -148,6 +148,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err != nil {
 		return fmt.Errorf("run: open index: %w", err)
 	}
+	m.Registry().MustRegister(metrics.NewPebbleCollector(idx.PebbleMetrics))
+	m.RecordUp(metrics.ComponentIndex, true)
 	defer idx.Close()
 	store := verifier.NewIndexStore(idx)
 	pv, err := proof.NewVerifier(blockFunc(store.ConsensusBlockByHash), proof.Config{Workers: *workers})
@@ -209,6 +211,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		return fmt.Errorf("run: graphql: %w", err)
 	}
 	defer gql.Close()
+	m.RecordUp(metrics.ComponentGraphQL, true)
+	defer m.RecordUp(metrics.ComponentGraphQL, false)
 	if *httpAddr != "" {
 		srv, err := httpserver.New(httpserver.Config{Addr: *httpAddr, Gatherer: m.Registry(), Logger: logger,
 			Ready: func() error {

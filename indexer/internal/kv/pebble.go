@@ -90,6 +90,9 @@ func (p *Pebble) NewBatch() Batch { return &pebbleBatch{b: p.db.NewBatch()} }
 // NewSnapshot implements Store.
 func (p *Pebble) NewSnapshot() (Snapshot, error) { return &pebbleSnapshot{s: p.db.NewSnapshot()}, nil }
 
+// Metrics returns pebble's statistics (for receiptd_pebble_* metrics).
+func (p *Pebble) Metrics() *pebble.Metrics { return p.db.Metrics() }
+
 // Sync implements Store: a synced log record flushes and syncs the log up
 // to it (an empty batch would not: pebble skips it).
 func (p *Pebble) Sync() error {
