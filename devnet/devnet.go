@@ -75,6 +75,7 @@ type Devnet struct {
 		subs      []*subscription
 		proofs    []*protocol.FraudProof
 		proofLog  map[common.Hash]ProofStatus
+		logOrder  []common.Hash // proofLog's keys, oldest first (see maxProofLog)
 		stopped   bool
 	}
 }
@@ -438,9 +439,34 @@ func (d *Devnet) SubmitFraudProof(p *protocol.FraudProof) error {
 	}
 	d.mu.Lock()
 	defer d.mu.Unlock()
+	if len(d.mu.proofs) >= maxQueuedProofs {
+		return fmt.Errorf("%w: %d proofs already wait for the next block", ErrProofNotQueued, len(d.mu.proofs))
+	}
 	d.mu.proofs = append(d.mu.proofs, p)
-	d.mu.proofLog[p.Hash()] = ProofStatus{State: ProofQueued}
+	d.logProofLocked(p.Hash(), ProofStatus{State: ProofQueued})
 	return nil
+}
+
+// Bounds on what clients of a devnet node can make it keep.
+const (
+	// maxQueuedProofs bounds the proofs waiting for the next block.
+	maxQueuedProofs = 4 * protocol.MaxProofsPerBlock
+	// maxProofLog bounds the proof statuses ProofStatus answers; the
+	// oldest are forgotten first.
+	maxProofLog = 1 << 14
+)
+
+// logProofLocked records a proof's status, forgetting the oldest past
+// maxProofLog. d.mu is held.
+func (d *Devnet) logProofLocked(h common.Hash, st ProofStatus) {
+	if _, known := d.mu.proofLog[h]; !known {
+		d.mu.logOrder = append(d.mu.logOrder, h)
+		if len(d.mu.logOrder) > maxProofLog {
+			delete(d.mu.proofLog, d.mu.logOrder[0])
+			d.mu.logOrder = d.mu.logOrder[1:]
+		}
+	}
+	d.mu.proofLog[h] = st
 }
 
 // ProofStatus reports what became of a submitted proof.
@@ -466,5 +492,5 @@ func (d *Devnet) recordProof(h common.Hash, s ProofState, err error) {
 	if err != nil {
 		st.Reason = err.Error()
 	}
-	d.mu.proofLog[h] = st
+	d.logProofLocked(h, st)
 }

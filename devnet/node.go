@@ -75,6 +75,9 @@ func NewNode(d *Devnet, cfg NodeConfig) (*Node, error) {
 	n := &Node{d: d, cfg: cfg, rpc: rpc.NewServer(), subs: newSubscribers()}
 	n.rpc.SetHTTPBodyLimit(maxRequestBytes)
 	n.rpc.SetWebsocketReadLimit(maxRequestBytes)
+	// A batch of many block requests would buffer every answer: bound the
+	// calls per batch and the bytes of a batch's answer.
+	n.rpc.SetBatchLimits(1000, 64<<20)
 	if err := n.rpc.RegisterName("devnet", &api{d: d, net: wnet, subs: n.subs, log: cfg.Logger}); err != nil {
 		return nil, fmt.Errorf("devnet: register API: %w", err)
 	}

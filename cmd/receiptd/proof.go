@@ -79,6 +79,10 @@ func runProof(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "export":
 		return runProofExport(args[1:], stdout, stderr)
 	case "show":
+		if len(args) == 2 && (args[1] == "-h" || args[1] == "--help") {
+			usage()
+			return nil
+		}
 		if len(args) != 2 {
 			usage()
 			return usageError("proof show: want one FILE")
