@@ -30,6 +30,7 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 			errs = append(errs, err)
 		}
 	}
+	newLayer(fs)
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "RECEIPTD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
 		if v, ok := os.LookupEnv(name); ok && f.Name != "config" {
@@ -41,7 +42,18 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}
+	newLayer(fs)
 	return fs.Parse(args)
+}
+
+// newLayer tells repeatable flags (sourceList) that a higher layer of
+// settings begins: its values replace theirs rather than add to them.
+func newLayer(fs *flag.FlagSet) {
+	fs.VisitAll(func(f *flag.Flag) {
+		if l, ok := f.Value.(interface{ newLayer() }); ok {
+			l.newLayer()
+		}
+	})
 }
 
 // configPath finds --config on the command line before it is parsed.

@@ -28,11 +28,26 @@ import (
 	"github.com/receiptd/receiptd/verifier"
 )
 
-// sourceList is the repeatable --source flag.
-type sourceList []string
+// sourceList is the repeatable --source flag. Values set in one layer of
+// settings (config file, environment, command line) add up; a higher
+// layer that sets it replaces what lower ones set (parseFlags calls
+// newLayer between them).
+type sourceList struct {
+	list  []string
+	fresh bool // the next Set starts a new list
+}
 
-func (s *sourceList) String() string     { return strings.Join(*s, ",") }
-func (s *sourceList) Set(v string) error { *s = append(*s, v); return nil }
+func (s *sourceList) String() string { return strings.Join(s.list, ",") }
+
+func (s *sourceList) Set(v string) error {
+	if s.fresh {
+		s.list, s.fresh = nil, false
+	}
+	s.list = append(s.list, v)
+	return nil
+}
+
+func (s *sourceList) newLayer() { s.fresh = true }
 
 // defaultDataDir is $XDG_DATA_HOME/receiptd, or ~/.local/share/receiptd.
 func defaultDataDir() string {
@@ -123,7 +138,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	g, gctx := errgroup.WithContext(ctx)
-	src, dev, err := openSource(gctx, sources, shape, filepath.Join(*data, "devnet-state"), logger, m)
+	src, dev, err := openSource(gctx, sources.list, shape, filepath.Join(*data, "devnet-state"), logger, m)
 	if err != nil {
 		return err
 	}

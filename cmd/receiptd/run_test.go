@@ -202,6 +202,28 @@ func TestConfigPrecedence(t *testing.T) {
 	if *httpAddr != "127.0.0.1:2222" || *level != "warn" || *workers != 7 || *data != "default" {
 		t.Fatalf("http %s level %s workers %d data %s", *httpAddr, *level, *workers, *data)
 	}
+	// A repeatable flag: the command line's values replace the
+	// environment's, which replace the file's; within one they add up.
+	os.WriteFile(file, []byte("source = ws://file:1\n"), 0o644)
+	t.Setenv("RECEIPTD_SOURCE", "ws://env:1")
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{[]string{"--config", file}, "ws://env:1"},
+		{[]string{"--config", file, "--source", "ws://a:1", "--source", "ws://b:1"}, "ws://a:1,ws://b:1"},
+	} {
+		var sources sourceList
+		fs := flag.NewFlagSet("t", flag.ContinueOnError)
+		fs.String("config", "", "")
+		fs.Var(&sources, "source", "")
+		if err := parseFlags(fs, tc.args); err != nil {
+			t.Fatal(err)
+		}
+		if got := sources.String(); got != tc.want {
+			t.Errorf("%v: sources %q, want %q", tc.args, got, tc.want)
+		}
+	}
 	os.WriteFile(file, []byte("bogus = 1\nworkers = many\n"), 0o644)
 	fs2 := flag.NewFlagSet("t", flag.ContinueOnError)
 	fs2.String("config", "", "")
