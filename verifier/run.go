@@ -181,6 +181,10 @@ func (f *Follower) syncOnce(ctx context.Context) error {
 	return procErr
 }
 
+// recordLag records, per domain, the domain blocks not verified yet: the
+// ones the processed consensus blocks derived beyond the verified head,
+// plus one per consensus block not processed yet (each derives at most
+// one per domain): an upper bound while catching up.
 func (f *Follower) recordLag(sourceHead uint64) {
 	for id := range f.pipes {
 		v := f.tip.views[id]
