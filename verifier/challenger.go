@@ -13,7 +13,6 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rlp"
 
-	"github.com/receiptd/receiptd/domain"
 	"github.com/receiptd/receiptd/indexer"
 	"github.com/receiptd/receiptd/metrics"
 	"github.com/receiptd/receiptd/proof"
@@ -312,49 +311,18 @@ func (f *Follower) reexecuted(ctx context.Context, p *domainPipeline, v domainVi
 	if !p.store.HasState(parent.Root) {
 		return nil, fmt.Errorf("the state of block %d, to execute block %d again from, is gone", base, n)
 	}
-	var todo []uint64 // newest first
-	for m := n; m > base; m-- {
-		todo = append(todo, m)
-	}
 	// The headers a proof reads: BLOCKHASH's 256 ancestors of every block
 	// executed (the step witness checks them all), loaded by a restore
 	// only below the checkpoint's head.
-	for m := parent.Number.Uint64() - min(parent.Number.Uint64(), 256); m < n; m++ {
-		if m == 0 {
-			continue // the pipeline holds the genesis header; the index has none
-		}
-		h, _, err := f.idx.DomainBlock(ctx, p.id, m)
-		if err != nil {
-			return nil, fmt.Errorf("domain block %d: %w", m, err)
-		}
-		p.headers[h.Hash()] = h
+	if err := f.loadHeaders(ctx, p, base-min(base, 256), n-1); err != nil {
+		return nil, err
 	}
 	p.headers[parent.Hash()] = parent
 	start := time.Now()
 	var ex *executed
-	for i := len(todo) - 1; i >= 0; i-- {
-		m := todo[i]
-		indexed, cnum, err := f.idx.DomainBlock(ctx, p.id, m)
-		if err != nil {
-			return nil, fmt.Errorf("domain block %d: %w", m, err)
-		}
-		cb, err := f.idx.ConsensusBlock(ctx, cnum)
-		if err != nil {
-			return nil, fmt.Errorf("consensus block %d: %w", cnum, err)
-		}
-		prepared, err := domain.Prepare(ctx, p.signer, cb, p.id, f.cfg.Workers)
-		if err != nil {
-			return nil, fmt.Errorf("prepare domain block %d: %w", m, err)
-		}
-		view := domainView{Head: parent, Honest: map[uint64]*protocol.ExecutionReceipt{}}
-		if prev := v.Honest[m-1]; prev != nil {
-			view.Honest[m-1] = prev
-		}
-		if ex, _, err = p.execute(ctx, prepared, view); err != nil {
-			return nil, fmt.Errorf("executing block %d again: %w", m, err)
-		}
-		if got := ex.result.Block.Hash(); got != indexed.Hash() {
-			return nil, fmt.Errorf("%w: domain %d block %d executes again to %s, the index has %s", ErrCorruptIndex, p.id, m, got, indexed.Hash())
+	for m := base + 1; m <= n; m++ {
+		if ex, err = f.executeIndexed(ctx, p, m, parent, v.Honest[m-1], false); err != nil {
+			return nil, err
 		}
 		parent = ex.result.Block.Header()
 	}
@@ -362,7 +330,7 @@ func (f *Follower) reexecuted(ctx context.Context, p *domainPipeline, v domainVi
 		return nil, fmt.Errorf("block %d executes again to receipt %s, the view holds %s", n, ex.honest.Hash(), want.Hash())
 	}
 	f.cfg.Logger.Info("executed a block again to prove a receipt", "domain", p.id, "number", n,
-		"blocks", len(todo), "took", time.Since(start).Round(time.Millisecond))
+		"blocks", n-base, "took", time.Since(start).Round(time.Millisecond))
 	if kept != nil {
 		kept[p.id] = ex
 	}

@@ -79,12 +79,8 @@ func (f *Follower) restore(ctx context.Context, n uint64) error {
 // It also loads the headers BLOCKHASH may read.
 func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domainView, dc domainCheckpoint) error {
 	head := v.Head.Number.Uint64()
-	for m := max(1, head-min(head, 256)); m <= head; m++ {
-		h, _, err := f.idx.DomainBlock(ctx, p.id, m)
-		if err != nil {
-			return fmt.Errorf("verifier: domain %d header %d: %w", p.id, m, err)
-		}
-		p.headers[h.Hash()] = h
+	if err := f.loadHeaders(ctx, p, head-min(head, 256), head); err != nil {
+		return err
 	}
 	p.headers[v.Head.Hash()] = v.Head
 	if dc.FlushedRoot != (common.Hash{}) {
@@ -109,29 +105,65 @@ func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domain
 	}
 	p.headers[parent.Hash()] = parent
 	for m := dc.FlushedNumber + 1; m <= head; m++ {
-		want, cnum, err := f.idx.DomainBlock(ctx, p.id, m)
+		ex, err := f.executeIndexed(ctx, p, m, parent, nil, true)
 		if err != nil {
 			return err
-		}
-		c, err := f.idx.ConsensusBlock(ctx, cnum)
-		if err != nil {
-			return err
-		}
-		prepared, err := domain.Prepare(ctx, p.signer, c, p.id, f.cfg.Workers)
-		if err != nil {
-			return err
-		}
-		view := domainView{Head: parent, Honest: map[uint64]*protocol.ExecutionReceipt{}, Bad: map[common.Hash]bool{}}
-		ex, _, err := p.executeBlock(ctx, prepared, view)
-		if err != nil {
-			return fmt.Errorf("verifier: re-executing domain %d block %d: %w", p.id, m, err)
-		}
-		if got := ex.result.Block.Hash(); got != want.Hash() {
-			return fmt.Errorf("%w: domain %d block %d re-executes to %s, the index has %s", ErrCorruptIndex, p.id, m, got, want.Hash())
 		}
 		parent = ex.result.Block.Header()
 	}
 	return nil
+}
+
+// loadHeaders loads the indexed headers of domain blocks from to to
+// (inclusive; block 0, which the index does not hold, is skipped: the
+// pipeline keeps the genesis header) for BLOCKHASH and witnesses.
+func (f *Follower) loadHeaders(ctx context.Context, p *domainPipeline, from, to uint64) error {
+	for m := max(1, from); m <= to; m++ {
+		h, _, err := f.idx.DomainBlock(ctx, p.id, m)
+		if err != nil {
+			return fmt.Errorf("verifier: domain %d header %d: %w", p.id, m, err)
+		}
+		p.headers[h.Hash()] = h
+	}
+	return nil
+}
+
+// executeIndexed executes indexed domain block m again on parent, from
+// its consensus block in the index, and checks that it hashes to the
+// indexed block. parentReceipt, when known, is block m-1's honest receipt
+// (the new receipt's parent link). With flush the state is flushed when
+// its number is due (executeBlock, for a restore); without, it stays in
+// memory (execute, for a proof: the newest flushed state never moves
+// back).
+func (f *Follower) executeIndexed(ctx context.Context, p *domainPipeline, m uint64, parent *types.Header, parentReceipt *protocol.ExecutionReceipt, flush bool) (*executed, error) {
+	want, cnum, err := f.idx.DomainBlock(ctx, p.id, m)
+	if err != nil {
+		return nil, fmt.Errorf("verifier: domain %d block %d: %w", p.id, m, err)
+	}
+	c, err := f.idx.ConsensusBlock(ctx, cnum)
+	if err != nil {
+		return nil, fmt.Errorf("verifier: consensus block %d: %w", cnum, err)
+	}
+	prepared, err := domain.Prepare(ctx, p.signer, c, p.id, f.cfg.Workers)
+	if err != nil {
+		return nil, fmt.Errorf("verifier: prepare domain %d block %d: %w", p.id, m, err)
+	}
+	view := domainView{Head: parent, Honest: map[uint64]*protocol.ExecutionReceipt{}, Bad: map[common.Hash]bool{}}
+	if parentReceipt != nil {
+		view.Honest[m-1] = parentReceipt
+	}
+	run := p.execute
+	if flush {
+		run = p.executeBlock
+	}
+	ex, _, err := run(ctx, prepared, view)
+	if err != nil {
+		return nil, fmt.Errorf("verifier: re-executing domain %d block %d: %w", p.id, m, err)
+	}
+	if got := ex.result.Block.Hash(); got != want.Hash() {
+		return nil, fmt.Errorf("%w: domain %d block %d re-executes to %s, the index has %s", ErrCorruptIndex, p.id, m, got, want.Hash())
+	}
+	return ex, nil
 }
 
 // headerWithRoot finds a loaded header by number and state root. The
