@@ -277,10 +277,8 @@ func (f *Follower) recordChain(u *BlockUpdate, snap *snapshot) {
 	for id, v := range snap.views {
 		ds, _ := snap.state.Domain(id)
 		var age uint64
-		for h, own := range v.Bad {
-			if st, n, ok := ds.Tree.Status(h); own && ok && st == protocol.ReceiptPending {
-				age = max(age, ds.Tree.Head-n)
-			}
+		for _, n := range pendingBad(ds, v) {
+			age = max(age, ds.Tree.Head-n)
 		}
 		f.metrics.RecordBadReceiptAge(uint32(id), age, ds.Config.ChallengePeriod)
 	}

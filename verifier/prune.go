@@ -91,7 +91,8 @@ func (f *Follower) pruneKeep(ctx context.Context, p *domainPipeline) ([]common.H
 	// A challenger proves a pending bad receipt from its parent's state;
 	// after a restart its block is executed again from the flushed state
 	// at or below the parent (Follower.reexecuted), which stays.
-	for _, n := range f.pendingBad(p.id) {
+	ds, _ := f.tip.state.Domain(p.id)
+	for _, n := range pendingBad(ds, f.tip.views[p.id]) {
 		if m := proofBase(n, p.flushEvery); m > 0 {
 			h, _, err := f.idx.DomainBlock(ctx, p.id, m)
 			if err != nil {
@@ -125,15 +126,14 @@ func (f *Follower) pruneKeep(ctx context.Context, p *domainPipeline) ([]common.H
 	return keep, nil
 }
 
-// pendingBad returns the domain numbers of the pending receipts of domain
-// id judged bad on their own claims (not only for descending from one).
-func (f *Follower) pendingBad(id protocol.DomainID) []uint64 {
-	ds, ok := f.tip.state.Domain(id)
-	if !ok {
+// pendingBad returns the domain numbers of the receipts pending in ds that
+// v judged bad on their own claims (not only for descending from one).
+func pendingBad(ds *protocol.DomainState, v domainView) []uint64 {
+	if ds == nil {
 		return nil
 	}
 	var out []uint64
-	for h, own := range f.tip.views[id].Bad {
+	for h, own := range v.Bad {
 		if st, n, ok := ds.Tree.Status(h); own && ok && st == protocol.ReceiptPending {
 			out = append(out, n)
 		}
