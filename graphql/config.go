@@ -102,12 +102,16 @@ type Config struct {
 	// Logger receives internal errors (never shown to clients). Nil discards.
 	Logger *slog.Logger
 	// Observe, when set, is called once per POSTed query or mutation with
-	// the name of the operation it runs ("anonymous" when that has none),
-	// the time from the read request body to the encoded answer (a cache
-	// hit's included), and whether the answer carries errors. receiptd run
-	// passes metrics.Metrics.RecordGraphQL, which caps the names it keeps
-	// as labels.
-	Observe func(operation string, d time.Duration, errored bool)
+	// what it asks for: the root field its operation selects ("receipt",
+	// "domainBlock", "submitFraudProof", "__schema"), "multiple" when it
+	// selects more than one, "none" when it selects none the schema has,
+	// "refused" when it was refused before it ran. These are names from
+	// the schema, never the client's operation name, which any client
+	// could vary to crowd out the others. It also gets the time from the
+	// read request body to the encoded answer (a cache hit's included),
+	// and whether the answer carries errors. receiptd run passes
+	// metrics.Metrics.RecordGraphQL.
+	Observe func(field string, d time.Duration, errored bool)
 	// ObserveCache, when set, is called once per query that passed the
 	// limits or was answered from the response cache: hit when it was
 	// answered from it, a miss when it was executed. receiptd run

@@ -63,10 +63,10 @@ type analysis struct {
 var errTooCostly = errors.New("too costly")
 
 // check parses the query and refuses it when it is too deep or too
-// costly; it returns the kind ("query", "mutation", "subscription") and
-// the name ("" when anonymous) of the operation the request runs, the name
-// also when the limits refuse it. Errors name the limit and the figures.
-func (l *limits) check(query, opName string, vars map[string]any) (kind, name string, err error) {
+// costly; it returns the kind ("query", "mutation", "subscription") of
+// the operation the request runs and what it asks for (rootField), for
+// request metrics. Errors name the limit and the figures.
+func (l *limits) check(query, opName string, vars map[string]any) (kind, field string, err error) {
 	doc, err := l.parse(query)
 	if err != nil {
 		return "", "", err
@@ -99,11 +99,59 @@ func (l *limits) check(query, opName string, vars map[string]any) (kind, name st
 	err = a.selections(op.sels, root, 1, 1)
 	switch {
 	case errors.Is(err, errTooCostly):
-		return "", op.name, fmt.Errorf("query cost exceeds the limit of %d (each field counts once per object it is resolved on; connections multiply by their page size): ask for smaller pages or fewer fields", l.maxCost)
+		return "", "", fmt.Errorf("query cost exceeds the limit of %d (each field counts once per object it is resolved on; connections multiply by their page size): ask for smaller pages or fewer fields", l.maxCost)
 	case err != nil:
-		return "", op.name, err
+		return "", "", err
 	}
-	return op.kind, op.name, nil
+	return op.kind, a.rootField(op.sels, root), nil
+}
+
+// Values of rootField besides the schema's root field names.
+const (
+	fieldMultiple = "multiple" // more than one root field
+	fieldNone     = "none"     // no root field the schema has (only __typename, or unknown names)
+)
+
+// rootField names what an operation asks for, for request metrics: the
+// root field it selects (aliases and fragments seen through; __schema and
+// __type for introspection), fieldMultiple when it selects more than one,
+// fieldNone when it selects none the schema has. The values come from the
+// schema, never from the client, so one client cannot fill the label with
+// names of its own, as it could with operation names. The selections
+// passed a.selections, so their fragments exist and do not cycle, and
+// walking them costs no more than the check did.
+func (a *analysis) rootField(sels []selection, root string) string {
+	found := ""
+	var walk func([]selection) bool // false: a second root field was found
+	walk = func(sels []selection) bool {
+		for _, s := range sels {
+			var ok bool
+			switch {
+			case s.spread != "":
+				ok = walk(a.doc.frags[s.spread].sels)
+			case s.name == "":
+				ok = walk(s.sels)
+			case s.name == found || s.name == "__typename":
+				ok = true
+			case s.name == "__schema" || s.name == "__type" || a.fieldDef(root, s.name) != nil:
+				ok = found == ""
+				found = s.name
+			default:
+				ok = true // unknown: graphql-go's validation refuses it
+			}
+			if !ok {
+				return false
+			}
+		}
+		return true
+	}
+	switch {
+	case !walk(sels):
+		return fieldMultiple
+	case found == "":
+		return fieldNone
+	}
+	return found
 }
 
 func (a *analysis) selections(sels []selection, parent string, mult, depth int) error {

@@ -25,7 +25,7 @@ import (
 // one client's run serve, and outlive, the others.
 //
 // The cache holds the answers of one generation, charged at their length
-// (with the operation's name) plus entryOverhead, at most maxBytes; the
+// (and its request's root field) plus entryOverhead, at most maxBytes; the
 // first answer of a newer generation empties it, and a full cache drops
 // entries at random.
 type responseCache struct {
@@ -37,15 +37,15 @@ type responseCache struct {
 	m     map[requestKey]cachedAnswer
 }
 
-// cachedAnswer is an encoded answer and the name of the operation that
-// gave it, for request metrics.
+// cachedAnswer is an encoded answer and what its request asked for
+// (limits.check's root field), for request metrics.
 type cachedAnswer struct {
-	b  []byte
-	op string
+	b     []byte
+	field string
 }
 
-// entryOverhead is what an entry costs besides its answer and operation
-// name: the key, the headers and the map's slot, rounded up.
+// entryOverhead is what an entry costs besides its answer and root
+// field: the key, the headers and the map's slot, rounded up.
 const entryOverhead = 128
 
 // minResponseCache is the smallest ResponseCacheBytes accepted: an answer
@@ -65,23 +65,23 @@ func newResponseCache(maxBytes int) *responseCache {
 // under its own key, which costs space, never a wrong answer.
 func keyOf(body []byte) requestKey { return sha256.Sum256(body) }
 
-// get returns the answer kept for key at generation gen, and the name of
-// the operation that gave it.
-func (c *responseCache) get(gen uint64, key requestKey) (b []byte, op string, ok bool) {
+// get returns the answer kept for key at generation gen, and the root
+// field its request asked for.
+func (c *responseCache) get(gen uint64, key requestKey) (b []byte, field string, ok bool) {
 	c.mu.Lock()
 	defer c.mu.Unlock()
 	if gen != c.gen {
 		return nil, "", false
 	}
 	e, ok := c.m[key]
-	return e.b, e.op, ok
+	return e.b, e.field, ok
 }
 
-// put keeps b, the answer operation op gave for key, read at generation
-// gen; the cache owns b after. An answer of an older generation than the
+// put keeps b, the answer to key, a request for field, read at
+// generation gen; the cache owns b after. An answer of an older generation than the
 // cache's is dropped.
-func (c *responseCache) put(gen uint64, key requestKey, b []byte, op string) {
-	cost := cachedAnswer{b: b, op: op}.cost()
+func (c *responseCache) put(gen uint64, key requestKey, b []byte, field string) {
+	cost := cachedAnswer{b: b, field: field}.cost()
 	if cost > c.maxBytes/16 { // a few huge answers would empty the cache
 		return
 	}
@@ -97,7 +97,7 @@ func (c *responseCache) put(gen uint64, key requestKey, b []byte, op string) {
 	if old, ok := c.m[key]; ok {
 		c.bytes -= old.cost()
 	}
-	c.m[key] = cachedAnswer{b: b, op: op}
+	c.m[key] = cachedAnswer{b: b, field: field}
 	c.bytes += cost
 	for k, e := range c.m { // map order is random enough to evict by
 		if c.bytes <= c.maxBytes {
@@ -111,4 +111,4 @@ func (c *responseCache) put(gen uint64, key requestKey, b []byte, op string) {
 }
 
 // cost is what e is charged in the cache.
-func (e cachedAnswer) cost() int { return len(e.b) + len(e.op) + entryOverhead }
+func (e cachedAnswer) cost() int { return len(e.b) + len(e.field) + entryOverhead }

@@ -170,7 +170,7 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 		k := keyOf(bb.Bytes())
 		key = &k
 	}
-	out, op, hit := s.cached(key)
+	out, field, hit := s.cached(key)
 	errored := false // the cache keeps no answer with errors
 	status := http.StatusOK
 	if !hit {
@@ -181,13 +181,10 @@ func (s *Server) servePost(w http.ResponseWriter, r *http.Request) {
 		}
 		ctx := withClient(r.Context(), clientOf(r))
 		bb.Reset() // the request is decoded: its buffer may take the response
-		out, op, errored, status = s.answer(ctx, req, key, bb)
+		out, field, errored, status = s.answer(ctx, req, key, bb)
 	}
 	if s.cfg.Observe != nil {
-		if op == "" {
-			op = "anonymous"
-		}
-		s.cfg.Observe(op, time.Since(start), errored)
+		s.cfg.Observe(field, time.Since(start), errored)
 	}
 	w.Header().Set("Content-Type", "application/json")
 	w.Header().Set("Cache-Control", "no-store")
@@ -224,9 +221,9 @@ const maxPooledBuf = 1 << 20
 // cached returns the answer the response cache holds for the request body
 // with key (nil: no cache) in the index's state now, without decoding the
 // body: the cache keeps only answers to queries that passed the limits and
-// ran without errors, and the same bytes make the same request. op is the
-// answering operation's name, as answer gives it.
-func (s *Server) cached(key *requestKey) (answer []byte, op string, hit bool) {
+// ran without errors, and the same bytes make the same request. field is
+// what the answered request asked for, as answer gives it.
+func (s *Server) cached(key *requestKey) (answer []byte, field string, hit bool) {
 	if key == nil {
 		return nil, "", false
 	}
@@ -234,29 +231,29 @@ func (s *Server) cached(key *requestKey) (answer []byte, op string, hit bool) {
 	if !ok {
 		return nil, "", false
 	}
-	answer, op, hit = s.responses.get(gen, *key)
+	answer, field, hit = s.responses.get(gen, *key)
 	if hit && s.cfg.ObserveCache != nil {
 		s.cfg.ObserveCache(true)
 	}
-	return answer, op, hit
+	return answer, field, hit
 }
 
 // answer runs a POSTed request that the response cache did not answer
 // (Server.cached) on one snapshot and returns its encoded response, in
 // buf; a query's is kept under key (nil: no cache) when it may be (see
-// responseCache). op is the name of the operation the request runs (""
-// when anonymous or unknown); errored reports whether the answer carries
-// errors.
+// responseCache). field is what the request asks for, for request
+// metrics: its operation's root field (limits.check), or fieldRefused;
+// errored reports whether the answer carries errors.
 //
 // status is the HTTP status: 200, or 503 when no query slot came free
 // within the time limit (the server is overloaded: retry later), which
 // load balancers and retrying clients understand where a 200 with an
 // error would look like an answer.
-func (s *Server) answer(ctx context.Context, req request, key *requestKey, buf *bytes.Buffer) (answer []byte, op string, errored bool, status int) {
-	kind, op, refused := s.checkRequest(req)
+func (s *Server) answer(ctx context.Context, req request, key *requestKey, buf *bytes.Buffer) (answer []byte, field string, errored bool, status int) {
+	kind, field, refused := s.checkRequest(req)
 	if refused != nil {
 		encodeResponse(buf, refused)
-		return buf.Bytes(), op, true, http.StatusOK
+		return buf.Bytes(), field, true, http.StatusOK
 	}
 	cacheable := kind == "query" && key != nil
 	if cacheable && s.cfg.ObserveCache != nil {
@@ -268,34 +265,35 @@ func (s *Server) answer(ctx context.Context, req request, key *requestKey, buf *
 	encodeResponse(buf, resp)
 	if cacheable && len(resp.Errors) == 0 && !sess.volatile.Load() {
 		if gen, ok := sess.generation(); ok {
-			s.responses.put(gen, *key, bytes.Clone(buf.Bytes()), op)
+			s.responses.put(gen, *key, bytes.Clone(buf.Bytes()), field)
 		}
 	}
 	status = http.StatusOK
 	if busy {
 		status = http.StatusServiceUnavailable
 	}
-	return buf.Bytes(), op, len(resp.Errors) > 0, status
+	return buf.Bytes(), field, len(resp.Errors) > 0, status
 }
 
+// fieldRefused is the request-metrics field of a request refused before
+// it ran: malformed, over a limit, or a subscription sent over HTTP.
+const fieldRefused = "refused"
+
 // checkRequest checks a query or mutation against the limits and returns
-// its operation's kind and name (limits.check), or the error response
-// that refuses it.
-func (s *Server) checkRequest(req request) (kind, name string, refused *gql.Response) {
+// its operation's kind and root field (limits.check), or the error
+// response that refuses it.
+func (s *Server) checkRequest(req request) (kind, field string, refused *gql.Response) {
 	if strings.TrimSpace(req.Query) == "" {
-		return "", req.OperationName, errorResponse("the request has no query")
+		return "", fieldRefused, errorResponse("the request has no query")
 	}
-	kind, name, err := s.limits.check(req.Query, req.OperationName, req.Variables)
+	kind, field, err := s.limits.check(req.Query, req.OperationName, req.Variables)
 	if err != nil {
-		if name == "" {
-			name = req.OperationName
-		}
-		return "", name, errorResponse(err.Error())
+		return "", fieldRefused, errorResponse(err.Error())
 	}
 	if kind == "subscription" {
-		return "", name, errorResponse("subscriptions run over WebSocket (graphql-transport-ws) on this path")
+		return "", fieldRefused, errorResponse("subscriptions run over WebSocket (graphql-transport-ws) on this path")
 	}
-	return kind, name, nil
+	return kind, field, nil
 }
 
 // run executes a checked request on sess, within the time limit and a

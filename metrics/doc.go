@@ -31,9 +31,11 @@
 //     Stage*, SourceError*, Challenge* and Component* constants are the ones
 //     in use), never from input. Each label accepts at most 32 distinct values;
 //     later ones are recorded as "other".
-//   - operation (GraphQL): the operation name comes from the client, so it is
-//     the one label an outsider could inflate. It accepts at most 64 distinct
-//     values, each cut to 64 bytes; the rest are recorded as "other".
+//   - field (GraphQL): the root field a request asks for, a name from the
+//     schema ("receipt", "domainBlock", "__schema"), or "multiple", "none",
+//     "refused"; never the client's operation name, which any client could
+//     vary to crowd out the others. About twenty values in use; past 64 new
+//     ones are recorded as "other".
 //
 // Empty values are recorded as "unknown" and invalid UTF-8 as "invalid", so a
 // bad value never panics a Record call.

@@ -17,7 +17,7 @@ const (
 const (
 	maxDomains       = 256
 	maxNames         = 32
-	maxOperations    = 64
+	maxFields        = 64
 	maxLabelValueLen = 64
 )
 

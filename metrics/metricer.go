@@ -59,8 +59,9 @@ type Metricer interface {
 	// RecordProof counts a fraud proof by result (Proof* constants).
 	RecordProof(result string)
 
-	// RecordGraphQL observes one GraphQL request by operation name.
-	RecordGraphQL(operation string, d time.Duration, errored bool)
+	// RecordGraphQL observes one GraphQL request by the root field it asks
+	// for (graphql.Config.Observe says which values).
+	RecordGraphQL(field string, d time.Duration, errored bool)
 	// RecordGraphQLCache counts one lookup of a query's answer in the
 	// GraphQL response cache.
 	RecordGraphQLCache(hit bool)

@@ -53,9 +53,9 @@ type Metrics struct {
 	graphqlErrors *prometheus.CounterVec
 	graphqlCache  *prometheus.CounterVec
 
-	verdicts, results              fixedLabel
-	domains, stageNames, kinds     *cappedLabel
-	statuses, components, opsNames *cappedLabel
+	verdicts, results            fixedLabel
+	domains, stageNames, kinds   *cappedLabel
+	statuses, components, fields *cappedLabel
 }
 
 // New returns Metrics on a new registry that also holds the Go runtime and
@@ -71,7 +71,7 @@ func New() *Metrics {
 		kinds:      newCappedLabel(maxNames),
 		statuses:   newCappedLabel(maxNames),
 		components: newCappedLabel(maxNames),
-		opsNames:   newCappedLabel(maxOperations),
+		fields:     newCappedLabel(maxFields),
 	}
 	gauge := func(name, help string) prometheus.Gauge {
 		return prometheus.NewGauge(prometheus.GaugeOpts{Namespace: Namespace, Name: name, Help: help})
@@ -113,8 +113,8 @@ func New() *Metrics {
 	m.proofs = counterVec("fraud_proofs_total", "Fraud proofs by result: built, submitted, accepted, rejected.", "result")
 
 	m.graphql = prometheus.NewHistogramVec(prometheus.HistogramOpts{Namespace: Namespace, Name: "graphql_request_duration_seconds",
-		Help: "GraphQL request latency, by operation name.", Buckets: graphqlBuckets}, []string{"operation"})
-	m.graphqlErrors = counterVec("graphql_request_errors_total", "GraphQL requests that returned errors, by operation name.", "operation")
+		Help: "GraphQL request latency, by the root field asked for.", Buckets: graphqlBuckets}, []string{"field"})
+	m.graphqlErrors = counterVec("graphql_request_errors_total", "GraphQL requests that returned errors, by the root field asked for.", "field")
 	m.graphqlCache = counterVec("graphql_response_cache_lookups_total",
 		"Queries looked up in the GraphQL response cache, by result: hit (answered from it) or miss (executed).", "result")
 
@@ -238,8 +238,8 @@ func (m *Metrics) RecordGraphQLCache(hit bool) {
 	}
 }
 
-func (m *Metrics) RecordGraphQL(operation string, d time.Duration, errored bool) {
-	op := name(m.opsNames, operation)
+func (m *Metrics) RecordGraphQL(field string, d time.Duration, errored bool) {
+	op := name(m.fields, field)
 	m.graphql.WithLabelValues(op).Observe(seconds(d))
 	if errored {
 		m.graphqlErrors.WithLabelValues(op).Inc()

@@ -239,15 +239,15 @@ func TestRecordGraphQL(t *testing.T) {
 	m.RecordGraphQL("receipts", 2*time.Second, true)
 	m.RecordGraphQL("head", time.Millisecond, false)
 
-	h := histogram(t, m.Registry(), "receiptd_graphql_request_duration_seconds", "operation", "receipts")
+	h := histogram(t, m.Registry(), "receiptd_graphql_request_duration_seconds", "field", "receipts")
 	if h.GetSampleCount() != 2 || math.Abs(h.GetSampleSum()-2.02) > 1e-9 {
 		t.Errorf("receipts: count %d sum %v, want 2 and 2.02", h.GetSampleCount(), h.GetSampleSum())
 	}
 	want := `
-# HELP receiptd_graphql_request_errors_total GraphQL requests that returned errors, by operation name.
+# HELP receiptd_graphql_request_errors_total GraphQL requests that returned errors, by the root field asked for.
 # TYPE receiptd_graphql_request_errors_total counter
-receiptd_graphql_request_errors_total{operation="head"} 0
-receiptd_graphql_request_errors_total{operation="receipts"} 1
+receiptd_graphql_request_errors_total{field="head"} 0
+receiptd_graphql_request_errors_total{field="receipts"} 1
 `
 	if err := testutil.GatherAndCompare(m.Registry(), strings.NewReader(want), "receiptd_graphql_request_errors_total"); err != nil {
 		t.Error(err)

@@ -92,13 +92,13 @@ func TestLabelValuesAreBounded(t *testing.T) {
 	m.RecordGraphQL("", time.Millisecond, false)
 	m.RecordGraphQL("\xff\xfe", time.Millisecond, false)
 
-	ops := labelValues(t, m.Registry(), "receiptd_graphql_request_errors_total", "operation")
-	if len(ops) != 65 || !ops["other"] {
-		t.Errorf("%d operation values (other: %v), want 64 and other", len(ops), ops["other"])
+	fields := labelValues(t, m.Registry(), "receiptd_graphql_request_errors_total", "field")
+	if len(fields) != 65 || !fields["other"] {
+		t.Errorf("%d field values (other: %v), want 64 and other", len(fields), fields["other"])
 	}
-	for op := range ops {
-		if len(op) > 64 {
-			t.Errorf("operation value of %d bytes, want at most 64", len(op))
+	for f := range fields {
+		if len(f) > 64 {
+			t.Errorf("field value of %d bytes, want at most 64", len(f))
 		}
 	}
 	domains := labelValues(t, m.Registry(), "receiptd_domain_verified_height", "domain")
@@ -110,9 +110,9 @@ func TestLabelValuesAreBounded(t *testing.T) {
 	m2 := metrics.New()
 	m2.RecordGraphQL("", time.Millisecond, false)
 	m2.RecordGraphQL("\xff\xfe", time.Millisecond, false)
-	ops = labelValues(t, m2.Registry(), "receiptd_graphql_request_errors_total", "operation")
-	if !ops["unknown"] || !ops["invalid"] || len(ops) != 2 {
-		t.Errorf("operation values %v, want unknown and invalid", ops)
+	fields = labelValues(t, m2.Registry(), "receiptd_graphql_request_errors_total", "field")
+	if !fields["unknown"] || !fields["invalid"] || len(fields) != 2 {
+		t.Errorf("field values %v, want unknown and invalid", fields)
 	}
 }
 

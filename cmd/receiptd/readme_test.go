@@ -70,7 +70,7 @@ func TestReadmeQuickStart(t *testing.T) {
 	if head.Data.Status.ConsensusHead.Number == "" || head.Data.Status.ConsensusHead.Number == "0x0" {
 		t.Fatalf("GraphQL status %+v", head)
 	}
-	const observed = `receiptd_graphql_request_duration_seconds_count{operation="anonymous"}`
+	const observed = `receiptd_graphql_request_duration_seconds_count{field="status"}`
 	if body := getBody(t, addr+"/metrics"); !strings.Contains(body, observed) {
 		t.Fatalf("metrics lack %s after a query", observed)
 	}
