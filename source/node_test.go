@@ -178,3 +178,89 @@ func TestEmbeddedNotifyAfterTheDevnetStops(t *testing.T) {
 	e.Close()
 	e.Close()
 }
+
+// fakeSubs hands out subscriptions for Embedded.watch: each is a channel
+// the test feeds and ends, with the error it ends with.
+type fakeSubs struct {
+	subs     chan *fakeSub // each subscription taken, in order
+	canceled atomic.Int32
+}
+
+type fakeSub struct {
+	events chan devnet.HeadEvent
+	err    error // read after events closes
+}
+
+func (f *fakeSubs) subscribe() (<-chan devnet.HeadEvent, func() error, func()) {
+	s := &fakeSub{events: make(chan devnet.HeadEvent)}
+	f.subs <- s
+	return s.events, func() error { return s.err }, func() { f.canceled.Add(1) }
+}
+
+// A subscription the devnet drops because the source fell behind is taken
+// again, with a wake-up for the heads it missed; one that ends because the
+// devnet stopped is not.
+func TestEmbeddedResubscribesWhenDropped(t *testing.T) {
+	for _, tc := range []struct {
+		name    string
+		end     error
+		again   bool // a second subscription is taken
+		wakeUps int  // wake-ups after the first subscription ends
+	}{
+		{name: "dropped as slow", end: devnet.ErrSlowSubscriber, again: true, wakeUps: 1},
+		{name: "devnet stopped", end: devnet.ErrDevnetStopped, again: false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			f := &fakeSubs{subs: make(chan *fakeSub, 4)}
+			e := &Embedded{notify: make(chan struct{}, 1), done: make(chan struct{})}
+			e.wg.Add(1)
+			go e.watch(f.subscribe)
+			first := <-f.subs
+			first.events <- devnet.HeadEvent{}
+			waitWake(t, e, true)
+			first.err = tc.end
+			close(first.events)
+			for range tc.wakeUps {
+				waitWake(t, e, true)
+			}
+			if tc.again {
+				second := <-f.subs
+				second.events <- devnet.HeadEvent{}
+				waitWake(t, e, true)
+			}
+			waitWake(t, e, false)
+			select {
+			case <-f.subs:
+				t.Fatal("a subscription taken after the devnet stopped")
+			default:
+			}
+			e.Close()
+			want := int32(1)
+			if tc.again {
+				want = 2
+			}
+			if got := f.canceled.Load(); got != want {
+				t.Fatalf("%d subscriptions cancelled, want %d", got, want)
+			}
+		})
+	}
+}
+
+// waitWake waits for a wake-up from e, or checks that none comes soon.
+func waitWake(t *testing.T, e *Embedded, want bool) {
+	t.Helper()
+	wait := 10 * time.Second
+	if !want {
+		wait = 50 * time.Millisecond
+	}
+	select {
+	case <-e.notify:
+		if !want {
+			t.Fatal("an unexpected wake-up")
+		}
+	case <-time.After(wait):
+		if want {
+			t.Fatal("no wake-up")
+		}
+	}
+}

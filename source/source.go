@@ -62,15 +62,18 @@ var _ Source = (*Embedded)(nil)
 func NewEmbedded(d *devnet.Devnet) *Embedded {
 	e := &Embedded{d: d, notify: make(chan struct{}, 1), done: make(chan struct{})}
 	e.wg.Add(1)
-	go e.watch()
+	go e.watch(d.Subscribe)
 	return e
 }
+
+// subscribeFunc is devnet.Devnet.Subscribe's shape, for tests of watch.
+type subscribeFunc func() (events <-chan devnet.HeadEvent, err func() error, cancel func())
 
 // watch turns head events into wake-ups. A subscription the devnet drops
 // because this side fell behind is taken again (with a wake-up for what
 // it missed); once the devnet stops, wake-ups stop too. Notify's channel
 // is never closed: a closed one would wake the follower in a loop.
-func (e *Embedded) watch() {
+func (e *Embedded) watch(subscribe subscribeFunc) {
 	defer e.wg.Done()
 	wake := func() {
 		select {
@@ -79,7 +82,7 @@ func (e *Embedded) watch() {
 		}
 	}
 	for {
-		events, errFn, cancel := e.d.Subscribe()
+		events, errFn, cancel := subscribe()
 		func() {
 			defer cancel()
 			for {
