@@ -2,6 +2,7 @@ package verifier
 
 import (
 	"context"
+	"os"
 	"path/filepath"
 	"testing"
 
@@ -102,4 +103,35 @@ func TestPruningKeepsWhatReorgsAndRestartsNeed(t *testing.T) {
 		t.Fatal("no trie node was pruned: the test does not exercise pruning")
 	}
 	t.Logf("%d reorgs, %d trie nodes pruned", d.Stats().Reorgs, pruned)
+}
+
+// A follower restarted on its index without its domain state (the state
+// directory lost, or a backup that copied the index alone) executes the
+// domains again from genesis and follows on to the index a clean run
+// builds.
+func TestRestoreWithoutDomainState(t *testing.T) {
+	d := newDevnet(t, devnet.Config{Seed: 9, ChallengePeriod: 6, MaxReorgDepth: 4, TxPerBlock: 6, ForkProbability: 0.2})
+	src := source.NewEmbedded(d)
+	cfg := Config{Logger: quiet(), Workers: 2, FlushEvery: 4, PruneEvery: 2, CheckpointEvery: 4, ReorgWindow: 8}
+	dir := t.TempDir()
+	live := openOnDisk(t, src, cfg, dir)
+	for range 24 {
+		step(t, d)
+		live.sync()
+	}
+	live.close()
+	if err := os.RemoveAll(filepath.Join(dir, "state")); err != nil {
+		t.Fatal(err)
+	}
+	live = openOnDisk(t, src, cfg, dir)
+	defer live.close()
+	for range 12 {
+		step(t, d)
+		live.sync()
+	}
+	checkWinningFork(t, d, live, func(src source.Source) *harness {
+		replay := openOnDisk(t, src, cfg, t.TempDir())
+		t.Cleanup(replay.close)
+		return replay
+	})
 }

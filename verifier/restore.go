@@ -76,7 +76,11 @@ func (f *Follower) restore(ctx context.Context, n uint64) error {
 // rebuildState makes the view's head state openable: if it is neither in
 // memory nor on disk, the domain blocks from the newest flushed state up
 // to the head are executed again from the consensus blocks in the index.
-// It also loads the headers BLOCKHASH may read.
+// When the flushed state is missing too (the state directory was lost, or
+// a backup copied the index alone), they are executed from genesis, which
+// the state database holds from its creation: slow on a long chain, but
+// it ends with the state a clean run has. It also loads the headers
+// BLOCKHASH may read.
 func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domainView, dc domainCheckpoint) error {
 	head := v.Head.Number.Uint64()
 	if err := f.loadHeaders(ctx, p, head-min(head, 256), head); err != nil {
@@ -89,22 +93,33 @@ func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domain
 	if p.store.HasState(v.Head.Root) {
 		return nil
 	}
-	if !p.store.HasState(dc.FlushedRoot) {
-		return fmt.Errorf("%w: domain %d: flushed state %s (#%d) is missing", ErrCorruptIndex, p.id, dc.FlushedRoot, dc.FlushedNumber)
+	from, root := dc.FlushedNumber, dc.FlushedRoot
+	switch {
+	case p.store.HasState(root):
+		f.cfg.Logger.Info("re-executing domain blocks lost in a crash", "domain", p.id, "from", from+1, "to", head)
+	case p.store.HasState(p.genesisRoot):
+		f.cfg.Logger.Warn("domain state missing: re-executing the domain from genesis", "domain", p.id,
+			"flushed", from, "to", head)
+		from, root = 0, p.genesisRoot
+		// The states executed from here are flushed as the chain runs;
+		// the flushed state the checkpoint named is not there.
+		p.flushed.root, p.flushed.number = root, 0
+	default:
+		return fmt.Errorf("verifier: domain %d: the state database has neither the flushed state %s (#%d) nor the genesis state %s",
+			p.id, root, from, p.genesisRoot)
 	}
-	f.cfg.Logger.Info("re-executing domain blocks lost in a crash", "domain", p.id, "from", dc.FlushedNumber+1, "to", head)
-	parent := p.headerWithRoot(dc.FlushedNumber, dc.FlushedRoot)
-	if parent == nil && dc.FlushedNumber > 0 {
+	parent := p.headerWithRoot(from, root)
+	if parent == nil && from > 0 {
 		var err error
-		if parent, _, err = f.idx.DomainBlock(ctx, p.id, dc.FlushedNumber); err != nil {
-			return fmt.Errorf("verifier: domain %d flushed header %d: %w", p.id, dc.FlushedNumber, err)
+		if parent, _, err = f.idx.DomainBlock(ctx, p.id, from); err != nil {
+			return fmt.Errorf("verifier: domain %d flushed header %d: %w", p.id, from, err)
 		}
 	}
-	if parent == nil || parent.Root != dc.FlushedRoot {
-		return fmt.Errorf("%w: domain %d: no header for flushed block %d", ErrCorruptIndex, p.id, dc.FlushedNumber)
+	if parent == nil || parent.Root != root {
+		return fmt.Errorf("%w: domain %d: no header for flushed block %d", ErrCorruptIndex, p.id, from)
 	}
 	p.headers[parent.Hash()] = parent
-	for m := dc.FlushedNumber + 1; m <= head; m++ {
+	for m := from + 1; m <= head; m++ {
 		ex, err := f.executeIndexed(ctx, p, m, parent, nil, true)
 		if err != nil {
 			return err
