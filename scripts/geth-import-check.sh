@@ -31,8 +31,11 @@ if [ -z "$geth" ]; then
 		go install "github.com/ethereum/go-ethereum/cmd/geth@$geth_version"
 	fi
 fi
-if ! "$geth" version | grep -q "^Version: ${geth_version#v}"; then
-	echo "warning: $geth is not geth $geth_version:" "$("$geth" version | grep '^Version')" >&2
+# Read the version once: under pipefail, `geth version | grep -q` fails
+# whenever grep exits before geth has written everything (SIGPIPE).
+version=$("$geth" version)
+if ! grep -q "^Version: ${geth_version#v}" <<<"$version"; then
+	echo "warning: $geth is not geth $geth_version:" "$(grep '^Version' <<<"$version")" >&2
 fi
 
 # head.json field: "name": "0x..."
@@ -67,4 +70,4 @@ if [ "$got_hash" != "$want_hash" ] || [ "$got_root" != "$want_root" ]; then
 	echo "FAIL: geth head $got_hash root $got_root, want $want_hash root $want_root" >&2
 	exit 1
 fi
-echo "ok: geth $("$geth" version | sed -n 's/^Version: //p') imports $dir to head $got_hash root $got_root"
+echo "ok: geth $(sed -n 's/^Version: //p' <<<"$version") imports $dir to head $got_hash root $got_root"

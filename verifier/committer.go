@@ -58,8 +58,8 @@ func (c *committer) loop(ctx context.Context) {
 		f.metrics.RecordBlockProcessed(item.txs)
 		f.metrics.RecordConsensusHead(item.u.Number)
 		f.metrics.RecordStage(metrics.StageBlock, time.Since(item.start))
-		for _, h := range item.u.ConfirmedBad {
-			f.cfg.Logger.Error("bad receipt confirmed", "block", item.u.Number, "receipt", h)
+		for _, ev := range item.u.ConfirmedBad {
+			f.cfg.Logger.Error("bad receipt confirmed", "domain", ev.Domain, "number", ev.Number, "receipt", ev.Receipt, "block", item.u.Number)
 		}
 	}
 }

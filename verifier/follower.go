@@ -157,7 +157,7 @@ func (f *Follower) verify(ctx context.Context, pb *preparedBlock, opts protocol.
 	}
 	for _, ev := range events {
 		if ev.Kind == protocol.EventReceiptConfirmed && f.tip.views[ev.Domain].Bad[ev.Receipt] { // own claims wrong
-			u.ConfirmedBad = append(u.ConfirmedBad, ev.Receipt)
+			u.ConfirmedBad = append(u.ConfirmedBad, ev)
 			f.metrics.RecordConfirmedBad(uint32(ev.Domain))
 		}
 	}

@@ -47,9 +47,10 @@ type BlockUpdate struct {
 	Domains []DomainUpdate
 	// Progress is each domain's verified height and state after the block.
 	Progress []DomainProgress
-	// ConfirmedBad lists receipts confirmed in this block that receiptd
-	// judged bad: the alert that matters most.
-	ConfirmedBad []common.Hash
+	// ConfirmedBad lists the confirmations, in this block, of receipts
+	// that receiptd judged bad (EventReceiptConfirmed events): the alert
+	// that matters most.
+	ConfirmedBad []protocol.Event
 	// Checkpoint is the follower's encoded state, when this block takes one.
 	Checkpoint []byte
 	// Challenges are the challenge changes to record with this block.

@@ -2,15 +2,16 @@ package main
 
 import (
 	"context"
+	"encoding/hex"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"os"
 	"path/filepath"
+	"strings"
 
 	"github.com/ethereum/go-ethereum/common"
-	"github.com/ethereum/go-ethereum/common/hexutil"
 
 	"github.com/receiptd/receiptd/devnet"
 	"github.com/receiptd/receiptd/indexer"
@@ -122,11 +123,11 @@ func runProofVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	var want common.Hash
 	switch {
 	case *specFlag != "":
-		b, err := hexutil.Decode(*specFlag)
-		if err != nil || len(b) != common.HashLength {
-			return usageError("proof verify: --spec %q: want a 32-byte 0x-hex hash", *specFlag)
+		h, err := parseHash(*specFlag)
+		if err != nil {
+			return usageError("proof verify: --spec %q: %v", *specFlag, err)
 		}
-		want = common.BytesToHash(b)
+		want = h
 	case *data != "":
 		net, err := readNetwork(*data)
 		if err != nil {
@@ -157,6 +158,17 @@ func runProofVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	return nil
 }
 
+// parseHash reads a 32-byte hash in hex, with or without 0x, and refuses
+// anything else: common.HexToHash would pad, cut or zero a wrong one and
+// look up another hash.
+func parseHash(s string) (common.Hash, error) {
+	b, err := hex.DecodeString(strings.TrimPrefix(strings.TrimPrefix(s, "0x"), "0X"))
+	if err != nil || len(b) != common.HashLength {
+		return common.Hash{}, errors.New("want a 32-byte hash in hex (64 digits, 0x optional)")
+	}
+	return common.Hash(b), nil
+}
+
 func runProofExport(args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("proof export", flag.ContinueOnError)
 	fs.SetOutput(stderr)
@@ -172,7 +184,11 @@ func runProofExport(args []string, stdout, stderr io.Writer) error {
 	if *id == "" || *out == "" {
 		return usageError("proof export: --id and --out are required")
 	}
-	b, err := exportEvidence(*data, common.HexToHash(*id))
+	hash, err := parseHash(*id)
+	if err != nil {
+		return usageError("proof export: --id %q: %v (the challenge's proofHash, or proof= in the log)", *id, err)
+	}
+	b, err := exportEvidence(*data, hash)
 	if err != nil {
 		return err
 	}

@@ -117,3 +117,36 @@ func TestProofFileVerifiesInAnotherProcess(t *testing.T) {
 		}
 	}
 }
+
+// A proof's id or a spec hash is taken only as exactly 32 bytes of hex:
+// anything else is refused with status 2 rather than padded, cut or
+// zeroed into another hash that then "is not found".
+func TestProofExportRefusesMalformedIDs(t *testing.T) {
+	const good = "0x6e2f7a1e4d3c2b1a09f8e7d6c5b4a392817f6e5d4c3b2a190817263544536271"
+	for _, tc := range []struct {
+		id string
+		ok bool
+	}{
+		{good, true},
+		{strings.TrimPrefix(good, "0x"), true},
+		{strings.ToUpper(good[2:]), true},
+		{"", false},
+		{"0xzz", false},
+		{"abc", false},
+		{good[:len(good)-1], false},         // a digit short
+		{good + "00", false},                // a byte long
+		{"Q2hhbGxlbmdlOjB4NmUyZjdh", false}, // a GraphQL global id
+	} {
+		h, err := parseHash(tc.id)
+		if ok := err == nil; ok != tc.ok {
+			t.Errorf("parseHash(%q) = %v, %v; want ok %v", tc.id, h, err, tc.ok)
+		}
+		if tc.ok && h.Hex() != good {
+			t.Errorf("parseHash(%q) = %v, want %s", tc.id, h, good)
+		}
+	}
+	err := runProofExport([]string{"--data", t.TempDir(), "--id", "abc", "--out", filepath.Join(t.TempDir(), "p")}, io.Discard, io.Discard)
+	if code := exitCode(err, io.Discard); code != 2 || !strings.Contains(err.Error(), "proofHash") {
+		t.Fatalf("export --id abc: status %d, %v", code, err)
+	}
+}

@@ -72,7 +72,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	var sources sourceList
 	data := fs.String("data", defaultDataDir(), "data directory: the index and the domain states")
 	fs.Var(&sources, "source", "chain to follow: ws://HOST:PORT or http://HOST:PORT of a devnet node (repeat for failover), or file:PATH of a recorded chain; default: an embedded devnet")
-	httpAddr := fs.String("http", "127.0.0.1:8080", "address serving /metrics, /healthz and /readyz (empty disables)")
+	httpAddr := fs.String("http", "127.0.0.1:8080", "address serving /graphql, /metrics, /healthz and /readyz (empty disables)")
 	progress := fs.Duration("progress", 5*time.Second, "interval of the progress line on stderr while catching up (0 disables)")
 	exitAtHead := fs.Bool("exit-at-head", false, "stop once the source's head is verified (for recorded chains and tests)")
 	challenger := fs.Bool("challenger", false, "prove every bad receipt and submit the proof to the source (the oldest bad receipt of each domain first)")
