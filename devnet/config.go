@@ -140,9 +140,11 @@ func (c *Config) Validate() error {
 	if c.BlockTime < 0 {
 		add("block time %v is negative", c.BlockTime)
 	}
+	// The faults' references are checked against a valid shape only.
+	shaped := c.Domains >= 1 && c.Domains <= 64 && c.OperatorsPerDomain >= 1 && c.OperatorsPerDomain <= 64
 	for ref, rates := range c.Faults {
-		if ref.Domain < 0 || ref.Domain >= c.Domains || ref.Index < 0 || ref.Index >= c.OperatorsPerDomain {
-			add("faults name operator %d of domain %d, which does not exist", ref.Index, ref.Domain)
+		if shaped && (ref.Domain < 0 || ref.Domain >= c.Domains || ref.Index < 0 || ref.Index >= c.OperatorsPerDomain) {
+			add("faults name operator %d of domain index %d, which does not exist", ref.Index, ref.Domain)
 		}
 		if err := rates.Validate(); err != nil {
 			add("faults of operator %d of domain %d: %v", ref.Index, ref.Domain, err)

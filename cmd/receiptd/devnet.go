@@ -45,6 +45,9 @@ func runDevnet(ctx context.Context, args []string, stdout, stderr io.Writer) err
 	if fs.NArg() != 0 {
 		return usageError("devnet: unexpected argument %q", fs.Arg(0))
 	}
+	if err := shape.validate(); err != nil {
+		return usageError("devnet: %w", err)
+	}
 	logger := slog.New(slog.NewTextHandler(stderr, nil))
 	cfg := shape.config()
 	cfg.Logger = logger
@@ -108,13 +111,11 @@ func runDevnetExport(ctx context.Context, args []string, stdout, stderr io.Write
 	case *out == "":
 		return usageError("devnet export: --out is required")
 	}
+	if err := shape.validate(); err != nil {
+		return usageError("devnet export: %w", err)
+	}
 	cfg := shape.config()
 	cfg.Logger = slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelWarn}))
-	probe := cfg
-	probe.EnsureDefaults()
-	if err := probe.Validate(); err != nil {
-		return usageError("%v", err)
-	}
 	sum, err := devnet.Export(ctx, cfg, *blocks, *out)
 	if err != nil {
 		return err
@@ -160,6 +161,34 @@ func devnetFlags(fs *flag.FlagSet, timing bool) *shapeFlags {
 		s.fast = fs.Bool("fast", false, "produce slots back to back, ignoring --block-time")
 	}
 	return s
+}
+
+// validate checks the flags as given, every problem at once. A devnet
+// config's zero values mean its defaults, so a zero given on the command
+// line, which means something else, is refused here rather than silently
+// replaced; the config's own rules do the rest.
+func (s *shapeFlags) validate() error {
+	var errs []error
+	for _, f := range []struct {
+		name string
+		zero bool
+	}{
+		{"domains", *s.domains == 0}, {"operators", *s.operators == 0}, {"tx-per-block", *s.txPerBlock == 0},
+		{"max-reorg-depth", *s.maxReorgDepth == 0}, {"challenge-period", *s.challengePeriod == 0},
+	} {
+		if f.zero {
+			errs = append(errs, fmt.Errorf("--%s 0: want 1 or more", f.name))
+		}
+	}
+	if *s.forkProbability < 0 {
+		errs = append(errs, fmt.Errorf("--fork-probability %v: want 0 (no forks) to below 1", *s.forkProbability))
+	}
+	cfg := s.config()
+	cfg.EnsureDefaults()
+	if err := cfg.Validate(); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
 }
 
 // config turns the flags into a devnet config; newDevnet adds the

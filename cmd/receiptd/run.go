@@ -100,22 +100,42 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if fs.NArg() != 0 {
 		return usageError("run: unexpected argument %q", fs.Arg(0))
 	}
+	// Every bad setting is reported at once, before anything is written.
+	var bad []error
+	badf := func(format string, args ...any) { bad = append(bad, fmt.Errorf(format, args...)) }
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		return usageError("run: --log-level: %v", err)
+		badf("--log-level: %v", err)
 	}
 	if *challenger && *dryRun {
-		return usageError("run: --challenger and --challenge-dry-run exclude each other")
+		badf("--challenger and --challenge-dry-run exclude each other")
 	}
 	cacheBytes := *gqlCache << 20
 	switch maxMB := min(1<<20, math.MaxInt>>20); {
 	case *gqlCache < 0 || *gqlCache > maxMB:
-		return usageError("run: --graphql-cache-mb %d: want 0 to %d", *gqlCache, maxMB)
+		badf("--graphql-cache-mb %d: want 0 to %d", *gqlCache, maxMB)
 	case *gqlCache == 0:
 		cacheBytes = -1 // off
 	}
 	if *wsPerClient < 1 || *wsPerClient > 1<<20 {
-		return usageError("run: --graphql-ws-per-client %d: want 1 to %d", *wsPerClient, 1<<20)
+		badf("--graphql-ws-per-client %d: want 1 to %d", *wsPerClient, 1<<20)
+	}
+	if *progress < 0 {
+		badf("--progress %v is negative", *progress)
+	}
+	if *workers < 0 {
+		badf("--workers %d is negative", *workers)
+	}
+	if *data == "" {
+		badf("--data is empty")
+	}
+	if len(sources.list) == 0 {
+		if err := shape.validate(); err != nil {
+			bad = append(bad, err)
+		}
+	}
+	if len(bad) > 0 {
+		return usageError("run: %w", errors.Join(bad...))
 	}
 	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 	if *cpuProfile != "" {

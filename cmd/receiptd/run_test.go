@@ -249,13 +249,29 @@ func TestRunRefusesBadSettings(t *testing.T) {
 		{"log level", []string{"--log-level", "loud"}, "--log-level"},
 		{"argument", []string{"extra"}, `unexpected argument "extra"`},
 		{"two challenge modes", []string{"--challenger", "--challenge-dry-run"}, "exclude each other"},
+		{"negative progress", []string{"--progress", "-1s"}, "--progress -1s is negative"},
+		{"negative workers", []string{"--workers", "-3"}, "--workers -3 is negative"},
+		{"no domains (not the default)", []string{"--domains", "0"}, "--domains 0: want 1 or more"},
+		{"no challenge period", []string{"--challenge-period", "0"}, "--challenge-period 0: want 1 or more"},
+		{"negative block time", []string{"--block-time", "-1s"}, "block time -1s is negative"},
+		{"negative fork probability", []string{"--fork-probability", "-0.5"}, "--fork-probability -0.5"},
+		{"operators, without follow-on fault errors", []string{"--operators", "-1"}, "operators per domain -1"},
+		// Every problem at once, not the first alone.
+		{"all at once", []string{"--log-level", "loud", "--workers", "-3", "--domains", "65", "--fork-probability", "2"},
+			"--log-level: slog: level string \"loud\": unknown name\n--workers -3 is negative\ndevnet: invalid config: domains 65: want 1 to 64\nfork probability 2: want below 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data := t.TempDir()
 			var stderr strings.Builder
-			err := run(context.Background(), append([]string{"run", "--data", data, "--http", ""}, tc.args...), io.Discard, &stderr)
+			// A setting let through would run until the context ends.
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			err := run(ctx, append([]string{"run", "--data", data, "--http", ""}, tc.args...), io.Discard, &stderr)
 			if code := exitCode(err, &stderr); code != 2 || !strings.Contains(stderr.String(), tc.want) {
 				t.Fatalf("exit %d, stderr %q; want 2 and %q", code, stderr.String(), tc.want)
+			}
+			if strings.Contains(stderr.String(), "faults name") {
+				t.Fatalf("follow-on errors: %s", stderr.String())
 			}
 			if entries, _ := os.ReadDir(data); len(entries) != 0 {
 				t.Fatalf("the data directory was written: %v", entries)
