@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"runtime"
 	"runtime/debug"
+	"syscall"
 	"testing"
 	"time"
 
@@ -97,11 +98,17 @@ func BenchmarkAudit(b *testing.B) {
 		{"geth-disk-shipped", gethGC, func() time.Duration { return timeGethDiskImport(b, g, data) }},
 	}
 	spent := make(map[string]time.Duration, len(phases))
+	// The cores each phase kept busy: its process CPU time over its wall
+	// time, each taken around the whole phase. A phase near 2 (this
+	// machine's cores) is bound by the work it does; one near 1 waits on
+	// a sequential part.
+	cpu, wall := make(map[string]time.Duration, len(phases)), make(map[string]time.Duration, len(phases))
 	for b.Loop() {
 		for _, p := range phases {
 			// Collect the previous phase's garbage so that no phase pays
 			// for another.
 			runtime.GC()
+			cpu0, wall0 := processCPU(b), time.Now()
 			if p.gc != 0 {
 				old := debug.SetGCPercent(p.gc)
 				spent[p.name] += p.time()
@@ -109,6 +116,8 @@ func BenchmarkAudit(b *testing.B) {
 			} else {
 				spent[p.name] += p.time()
 			}
+			cpu[p.name] += processCPU(b) - cpu0
+			wall[p.name] += time.Since(wall0)
 		}
 	}
 	n := float64(b.N)
@@ -117,6 +126,7 @@ func BenchmarkAudit(b *testing.B) {
 		s := spent[p.name].Seconds() / n
 		b.ReportMetric(float64(txs)/s, p.name+"-tx/s")
 		b.ReportMetric(float64(gas)/1e6/s, p.name+"-Mgas/s")
+		b.ReportMetric(cpu[p.name].Seconds()/wall[p.name].Seconds(), p.name+"-cores")
 	}
 	ratio := func(num, den string) float64 { return spent[num].Seconds() / spent[den].Seconds() }
 	b.ReportMetric(ratio("geth", "audit"), "audit/geth")
@@ -124,6 +134,15 @@ func BenchmarkAudit(b *testing.B) {
 	b.ReportMetric(ratio("bare", "audit"), "audit/bare")
 	b.ReportMetric(ratio("geth-shipped", "audit-shipped"), "audit/geth-shipped")
 	b.ReportMetric(ratio("geth-disk-shipped", "audit-shipped"), "audit/geth-disk-shipped")
+}
+
+// processCPU is the CPU time, user and system, the process has used.
+func processCPU(b *testing.B) time.Duration {
+	var ru syscall.Rusage
+	if err := syscall.Getrusage(syscall.RUSAGE_SELF, &ru); err != nil {
+		b.Fatal(err)
+	}
+	return time.Duration(ru.Utime.Nano() + ru.Stime.Nano())
 }
 
 func timeAudit(b *testing.B, g *core.Genesis, data []byte) time.Duration {
