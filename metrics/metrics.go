@@ -125,8 +125,16 @@ func New() *Metrics {
 	reg.MustRegister(collectors.NewProcessCollector(collectors.ProcessCollectorOpts{Namespace: Namespace}))
 
 	// Series that alerts compare against exist from the start, at zero.
+	// rate() and increase() see a counter's first event only when the
+	// series existed before it.
 	for _, r := range []string{ProofBuilt, ProofSubmitted, ProofAccepted, ProofRejected} {
 		m.proofs.WithLabelValues(r)
+	}
+	for _, k := range []string{SourceErrorSource, SourceErrorInvalidBlock} {
+		m.sourceErrors.WithLabelValues(name(m.kinds, k))
+	}
+	for _, st := range []string{ChallengeProving, ChallengeSubmitted} {
+		m.challenges.WithLabelValues(name(m.statuses, st))
 	}
 	m.graphqlCache.WithLabelValues("hit")
 	m.graphqlCache.WithLabelValues("miss")

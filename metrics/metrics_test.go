@@ -195,6 +195,20 @@ receiptd_fraud_proofs_total{result="built"} 0
 receiptd_fraud_proofs_total{result="other"} 1
 receiptd_fraud_proofs_total{result="rejected"} 0
 receiptd_fraud_proofs_total{result="submitted"} 1
+`}, {
+		name: "source errors and open challenges: every kind and status exists from the start",
+		record: func(m metrics.Metricer) {
+			m.RecordSourceError(metrics.SourceErrorSource)
+		},
+		want: `
+# HELP receiptd_source_errors_total Failures talking to the consensus source, by kind.
+# TYPE receiptd_source_errors_total counter
+receiptd_source_errors_total{kind="invalid-block"} 0
+receiptd_source_errors_total{kind="source"} 1
+# HELP receiptd_challenges_open Open challenges against bad receipts, by status.
+# TYPE receiptd_challenges_open gauge
+receiptd_challenges_open{status="proving"} 0
+receiptd_challenges_open{status="submitted"} 0
 `}} {
 		t.Run(tc.name, func(t *testing.T) {
 			m := metrics.New()
