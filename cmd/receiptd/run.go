@@ -407,23 +407,36 @@ func openSource(ctx context.Context, sources []string, shape *shapeFlags, devnet
 	}
 }
 
-// reportProgress prints a progress line while the follower catches up, and
-// ends the run at the head when asked to.
+// reportProgress prints a progress line while the follower catches up
+// (every > 0), and ends the run at the head when asked to. The progress
+// line is left out when the follower is a block behind, as it is between
+// a block's arrival and its commit in a live run.
 func reportProgress(ctx context.Context, f *verifier.Follower, every time.Duration, exitAtHead bool, stop func(), w io.Writer) error {
-	tick := time.NewTicker(max(every, 100*time.Millisecond))
-	defer tick.Stop()
+	var progress, atHead <-chan time.Time
+	if every > 0 {
+		t := time.NewTicker(every)
+		defer t.Stop()
+		progress = t.C
+	}
+	if exitAtHead { // checked often: a run asked to stop there should not idle at the head
+		t := time.NewTicker(50 * time.Millisecond)
+		defer t.Stop()
+		atHead = t.C
+	}
 	last, lastAt := f.Status().Tip, time.Now()
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case now := <-tick.C:
-			st := f.Status()
-			if exitAtHead && st.HeadKnown && !st.Syncing {
+		case <-atHead:
+			if st := f.Status(); st.HeadKnown && !st.Syncing {
 				stop()
 				return nil
 			}
-			if every <= 0 || !st.Syncing {
+		case now := <-progress:
+			st := f.Status()
+			if !st.Syncing || st.SourceHead <= st.Tip+1 {
+				last, lastAt = st.Tip, now
 				continue
 			}
 			// Signed: a rollback moves the tip back.
