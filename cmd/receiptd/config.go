@@ -18,7 +18,8 @@ import (
 // (RECEIPTD_DATA, RECEIPTD_HTTP, RECEIPTD_LOG_LEVEL), and the command line.
 // A config file holds `name = value` lines, with # comments; its names are
 // the flags' names. Every bad setting is reported at once, with where it
-// came from.
+// came from. A RECEIPTD_ variable that names no flag (a misspelling, most
+// likely) is ignored with a warning on the flag set's output.
 func parseFlags(fs *flag.FlagSet, args []string) error {
 	var errs []error
 	path := configPath(args)
@@ -31,14 +32,21 @@ func parseFlags(fs *flag.FlagSet, args []string) error {
 		}
 	}
 	newLayer(fs)
+	known := map[string]bool{"RECEIPTD_CONFIG": true}
 	fs.VisitAll(func(f *flag.Flag) {
 		name := "RECEIPTD_" + strings.ToUpper(strings.ReplaceAll(f.Name, "-", "_"))
+		known[name] = true
 		if v, ok := os.LookupEnv(name); ok && f.Name != "config" {
 			if err := fs.Set(f.Name, v); err != nil {
 				errs = append(errs, fmt.Errorf("environment %s=%q: %v", name, v, err))
 			}
 		}
 	})
+	for _, kv := range os.Environ() {
+		if name, _, _ := strings.Cut(kv, "="); strings.HasPrefix(name, "RECEIPTD_") && !known[name] {
+			fmt.Fprintf(fs.Output(), "warning: environment %s is not a setting of receiptd %s: ignored\n", name, fs.Name())
+		}
+	}
 	if len(errs) > 0 {
 		return errors.Join(errs...)
 	}

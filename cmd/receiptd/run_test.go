@@ -224,6 +224,18 @@ func TestConfigPrecedence(t *testing.T) {
 			t.Errorf("%v: sources %q, want %q", tc.args, got, tc.want)
 		}
 	}
+	// A variable that names no setting is ignored, with a warning.
+	t.Setenv("RECEIPTD_WORKRS", "9")
+	var warned strings.Builder
+	fs3 := flag.NewFlagSet("run", flag.ContinueOnError)
+	fs3.SetOutput(&warned)
+	workers3 := fs3.Int("workers", 0, "")
+	if err := parseFlags(fs3, nil); err != nil || *workers3 != 5 || !strings.Contains(warned.String(), "RECEIPTD_WORKRS is not a setting of receiptd run") {
+		t.Fatalf("misspelled variable: %v, workers %d, output %q", err, *workers3, warned.String())
+	}
+	if strings.Contains(warned.String(), "RECEIPTD_WORKERS ") {
+		t.Fatalf("a warning for a variable that is a setting: %q", warned.String())
+	}
 	os.WriteFile(file, []byte("bogus = 1\nworkers = many\n"), 0o644)
 	fs2 := flag.NewFlagSet("t", flag.ContinueOnError)
 	fs2.String("config", "", "")
