@@ -153,14 +153,21 @@ func (s *StateStore) Release(root common.Hash) error {
 	return nil
 }
 
-// Flush writes the state at root to disk, so it survives a restart, and
-// drops it from memory; its references go with it.
+// Flush writes the state at root to disk and syncs it, so that it
+// survives a crash, and drops it from memory; its references go with it.
+// go-ethereum's pebble backend writes without syncing, and keeps the last,
+// partly filled block of its log in the process: without the sync, a kill
+// -9 after Flush could lose the root node, written last, while an index
+// that names the flushed state has already been synced.
 func (s *StateStore) Flush(root common.Hash) error {
 	if root == types.EmptyRootHash {
 		return nil
 	}
 	if err := s.triedb.Commit(root, false); err != nil {
 		return fmt.Errorf("domain: flush root %x: %w", root, err)
+	}
+	if err := s.disk.SyncKeyValue(); err != nil {
+		return fmt.Errorf("domain: sync flushed root %x: %w", root, err)
 	}
 	return nil
 }

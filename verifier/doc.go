@@ -28,10 +28,13 @@
 // height, state root, newest flushed state) and, every CheckpointEvery
 // blocks, a checkpoint of the follower's memory. Domain state is committed
 // to go-ethereum's hash-scheme trie database after every block and flushed
-// to disk every FlushEvery domain blocks, before the commit that names it.
-// A restart (after kill -9 too) loads the newest checkpoint, re-executes
-// the domain blocks whose state was not flushed (states are
-// content-addressed, so writing them again is harmless), replays the
+// to disk, and synced, every FlushEvery domain blocks, before the commit
+// that names it. A restart (after kill -9 too) loads the newest
+// checkpoint, re-executes the domain blocks whose state was not flushed
+// (states are content-addressed, so writing them again is harmless); with
+// no flushed state on disk at all (the state directory lost) it executes
+// the domain from the newest flushed state the index names that is still
+// there, or from genesis. It then replays the
 // consensus blocks after the checkpoint from the index without committing,
 // and resumes after the last committed block: the index ends exactly as an
 // uninterrupted run leaves it. Executions kept for proofs are not in the

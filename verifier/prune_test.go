@@ -1,15 +1,25 @@
 package verifier
 
 import (
+	"bytes"
 	"context"
+	"log/slog"
 	"os"
 	"path/filepath"
+	"regexp"
+	"slices"
+	"sync"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/common"
+	"github.com/ethereum/go-ethereum/core/rawdb"
+
 	"github.com/receiptd/receiptd/devnet"
+	"github.com/receiptd/receiptd/domain"
 	"github.com/receiptd/receiptd/indexer"
 	"github.com/receiptd/receiptd/metrics"
 	"github.com/receiptd/receiptd/proof"
+	"github.com/receiptd/receiptd/protocol"
 	"github.com/receiptd/receiptd/source"
 )
 
@@ -107,31 +117,114 @@ func TestPruningKeepsWhatReorgsAndRestartsNeed(t *testing.T) {
 
 // A follower restarted on its index without its domain state (the state
 // directory lost, or a backup that copied the index alone) executes the
-// domains again from genesis and follows on to the index a clean run
-// builds.
+// domains again from genesis, holding only the head's state in memory, and
+// follows on to the index a clean run builds. Without the newest flushed
+// states alone, it starts from the newest older one left on disk.
 func TestRestoreWithoutDomainState(t *testing.T) {
-	d := newDevnet(t, devnet.Config{Seed: 9, ChallengePeriod: 6, MaxReorgDepth: 4, TxPerBlock: 6, ForkProbability: 0.2})
-	src := source.NewEmbedded(d)
-	cfg := Config{Logger: quiet(), Workers: 2, FlushEvery: 4, PruneEvery: 2, CheckpointEvery: 4, ReorgWindow: 8}
-	dir := t.TempDir()
-	live := openOnDisk(t, src, cfg, dir)
-	for range 24 {
-		step(t, d)
-		live.sync()
+	for _, tc := range []struct {
+		name    string
+		lose    func(t *testing.T, dir string, flushed []flush)
+		genesis bool // domain 1 is executed again from genesis
+	}{
+		{"state directory lost", func(t *testing.T, dir string, _ []flush) {
+			if err := os.RemoveAll(filepath.Join(dir, "state")); err != nil {
+				t.Fatal(err)
+			}
+		}, true},
+		{"newest flushed states lost", func(t *testing.T, dir string, flushed []flush) {
+			db, err := domain.OpenPebble(filepath.Join(dir, "state", "domain-1"))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer db.Close()
+			var lost int
+			for _, fl := range flushed {
+				if fl.domain == 1 && fl.number > 8 {
+					rawdb.DeleteLegacyTrieNode(db, fl.root) // the root node: the state is gone
+					lost++
+				}
+			}
+			if lost < 2 {
+				t.Fatalf("only %d flushed states of domain 1 to lose", lost)
+			}
+		}, false},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			d := newDevnet(t, devnet.Config{Seed: 9, ChallengePeriod: 6, MaxReorgDepth: 4, TxPerBlock: 6, ForkProbability: 0.2})
+			src := source.NewEmbedded(d)
+			cfg := Config{Logger: quiet(), Workers: 2, FlushEvery: 4, PruneEvery: 2, CheckpointEvery: 4, ReorgWindow: 8}
+			dir := t.TempDir()
+			live := openOnDisk(t, src, cfg, dir)
+			var flushed []flush
+			for range 24 {
+				step(t, d)
+				live.sync()
+				for id, p := range live.f.pipes {
+					fl := flush{domain: id, number: p.flushed.number, root: p.flushed.root}
+					if fl.number > 0 && !slices.Contains(flushed, fl) {
+						flushed = append(flushed, fl)
+					}
+				}
+			}
+			// A clean close flushes the head's state too.
+			for id, p := range live.f.pipes {
+				flushed = append(flushed, flush{domain: id, number: live.f.tip.views[id].Head.Number.Uint64(), root: p.flushed.root},
+					flush{domain: id, number: live.f.tip.views[id].Head.Number.Uint64(), root: live.f.tip.views[id].Head.Root})
+			}
+			live.close()
+			tc.lose(t, dir, flushed)
+			var logs syncBuffer
+			restarted := cfg
+			restarted.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+			live = openOnDisk(t, src, restarted, dir)
+			defer live.close()
+			m := regexp.MustCompile(`re-executing from an older state" domain=1 flushed=(\d+) from=(\d+)`).FindStringSubmatch(logs.String())
+			if m == nil {
+				t.Fatalf("no restore from an older state of domain 1 in the logs:\n%s", logs.String())
+			}
+			if fromGenesis := m[2] == "1"; fromGenesis != tc.genesis || m[1] == "0" {
+				t.Fatalf("domain 1 flushed at %s executed again from %s, want from genesis %v", m[1], m[2], tc.genesis)
+			}
+			for id, p := range live.f.pipes {
+				// The head's state, the flushed one and the states the
+				// restored ring names; not every block executed.
+				if n := len(p.roots); n > cfg.ReorgWindow+2 {
+					t.Errorf("domain %d holds %d states in memory after the restore", id, n)
+				}
+			}
+			for range 12 {
+				step(t, d)
+				live.sync()
+			}
+			checkWinningFork(t, d, live, func(src source.Source) *harness {
+				replay := openOnDisk(t, src, cfg, t.TempDir())
+				t.Cleanup(replay.close)
+				return replay
+			})
+		})
 	}
-	live.close()
-	if err := os.RemoveAll(filepath.Join(dir, "state")); err != nil {
-		t.Fatal(err)
-	}
-	live = openOnDisk(t, src, cfg, dir)
-	defer live.close()
-	for range 12 {
-		step(t, d)
-		live.sync()
-	}
-	checkWinningFork(t, d, live, func(src source.Source) *harness {
-		replay := openOnDisk(t, src, cfg, t.TempDir())
-		t.Cleanup(replay.close)
-		return replay
-	})
+}
+
+type flush struct {
+	domain protocol.DomainID
+	number uint64
+	root   common.Hash
+}
+
+// syncBuffer is a bytes.Buffer safe for a logger's concurrent writes.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
 }

@@ -3,6 +3,7 @@ package verifier
 import (
 	"context"
 	"fmt"
+	"maps"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/types"
@@ -75,12 +76,11 @@ func (f *Follower) restore(ctx context.Context, n uint64) error {
 
 // rebuildState makes the view's head state openable: if it is neither in
 // memory nor on disk, the domain blocks from the newest flushed state up
-// to the head are executed again from the consensus blocks in the index.
-// When the flushed state is missing too (the state directory was lost, or
-// a backup copied the index alone), they are executed from genesis, which
-// the state database holds from its creation: slow on a long chain, but
-// it ends with the state a clean run has. It also loads the headers
-// BLOCKHASH may read.
+// to the head are executed again from the consensus blocks in the index
+// (from restoreBase's state, when the flushed one is gone). Only the head's
+// state stays in memory; the ones between are released as the execution
+// passes them, and flushed on the way as the chain runs. It also loads the
+// headers BLOCKHASH may read.
 func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domainView, dc domainCheckpoint) error {
 	head := v.Head.Number.Uint64()
 	if err := f.loadHeaders(ctx, p, head-min(head, 256), head); err != nil {
@@ -93,40 +93,96 @@ func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domain
 	if p.store.HasState(v.Head.Root) {
 		return nil
 	}
-	from, root := dc.FlushedNumber, dc.FlushedRoot
-	switch {
-	case p.store.HasState(root):
+	parent, err := f.restoreBase(ctx, p, dc)
+	if err != nil {
+		return err
+	}
+	from := parent.Number.Uint64()
+	if from == dc.FlushedNumber {
 		f.cfg.Logger.Info("re-executing domain blocks lost in a crash", "domain", p.id, "from", from+1, "to", head)
-	case p.store.HasState(p.genesisRoot):
-		f.cfg.Logger.Warn("domain state missing: re-executing the domain from genesis", "domain", p.id,
-			"flushed", from, "to", head)
-		from, root = 0, p.genesisRoot
-		// The states executed from here are flushed as the chain runs;
-		// the flushed state the checkpoint named is not there.
-		p.flushed.root, p.flushed.number = root, 0
-	default:
-		return fmt.Errorf("verifier: domain %d: the state database has neither the flushed state %s (#%d) nor the genesis state %s",
-			p.id, root, from, p.genesisRoot)
-	}
-	parent := p.headerWithRoot(from, root)
-	if parent == nil && from > 0 {
-		var err error
-		if parent, _, err = f.idx.DomainBlock(ctx, p.id, from); err != nil {
-			return fmt.Errorf("verifier: domain %d flushed header %d: %w", p.id, from, err)
-		}
-	}
-	if parent == nil || parent.Root != root {
-		return fmt.Errorf("%w: domain %d: no header for flushed block %d", ErrCorruptIndex, p.id, from)
+	} else {
+		f.cfg.Logger.Warn("flushed domain state missing: re-executing from an older state", "domain", p.id,
+			"flushed", dc.FlushedNumber, "from", from+1, "to", head)
+		p.flushed.root, p.flushed.number = parent.Root, from
 	}
 	p.headers[parent.Hash()] = parent
+	held := maps.Clone(p.roots) // states held before the rebuild stay
 	for m := from + 1; m <= head; m++ {
 		ex, err := f.executeIndexed(ctx, p, m, parent, nil, true)
 		if err != nil {
 			return err
 		}
+		prev, root := parent.Root, ex.result.Block.Root()
+		if _, kept := held[prev]; !kept && m > from+1 && prev != root && prev != p.flushed.root {
+			if err := p.store.Release(prev); err != nil {
+				return fmt.Errorf("verifier: domain %d: release state %d: %w", p.id, m-1, err)
+			}
+			delete(p.roots, prev)
+		}
 		parent = ex.result.Block.Header()
 	}
 	return nil
+}
+
+// restoreBase returns the header of the state a rebuild starts from: the
+// flushed state the checkpoint names; when that is gone (the state
+// directory was lost, or a backup copied the index alone), the newest
+// state still on disk among those flushed at earlier flush boundaries of
+// the indexed chain (pruning keeps the ones older checkpoints name); else
+// genesis, which the state database holds from its creation, so that a
+// missing state directory costs a re-execution, never the index.
+func (f *Follower) restoreBase(ctx context.Context, p *domainPipeline, dc domainCheckpoint) (*types.Header, error) {
+	header := func(n uint64) (*types.Header, error) {
+		if n == 0 {
+			if h := p.headerWithRoot(0, p.genesisRoot); h != nil {
+				return h, nil
+			}
+			return nil, fmt.Errorf("%w: domain %d: no genesis header", ErrCorruptIndex, p.id)
+		}
+		h, _, err := f.idx.DomainBlock(ctx, p.id, n)
+		if err != nil {
+			return nil, fmt.Errorf("verifier: domain %d header %d: %w", p.id, n, err)
+		}
+		return h, nil
+	}
+	if p.store.HasState(dc.FlushedRoot) {
+		h := p.headerWithRoot(dc.FlushedNumber, dc.FlushedRoot)
+		if h == nil {
+			var err error
+			if h, err = header(dc.FlushedNumber); err != nil {
+				return nil, err
+			}
+		}
+		if h.Root != dc.FlushedRoot {
+			return nil, fmt.Errorf("%w: domain %d: no header for flushed block %d", ErrCorruptIndex, p.id, dc.FlushedNumber)
+		}
+		return h, nil
+	}
+	for n := dc.FlushedNumber; p.flushEvery > 0; {
+		switch { // the flush boundary below n
+		case n%p.flushEvery != 0:
+			n -= n % p.flushEvery
+		case n >= p.flushEvery:
+			n -= p.flushEvery
+		default:
+			n = 0
+		}
+		if n == 0 {
+			break
+		}
+		h, err := header(n)
+		if err != nil {
+			return nil, err
+		}
+		if p.store.HasState(h.Root) {
+			return h, nil
+		}
+	}
+	if !p.store.HasState(p.genesisRoot) {
+		return nil, fmt.Errorf("verifier: domain %d: the state database has neither the flushed state %s (#%d), an older flushed state, nor the genesis state %s",
+			p.id, dc.FlushedRoot, dc.FlushedNumber, p.genesisRoot)
+	}
+	return header(0)
 }
 
 // loadHeaders loads the indexed headers of domain blocks from to to
