@@ -37,10 +37,11 @@ func (u *undoRecord) check() error {
 }
 
 // Commit indexes consensus block number with the given hash. Everything fn
-// writes through w lands in one atomic, synced batch together with the
-// progress record, the canonical hash of the block and an undo record; if
-// fn fails or ctx ends first, nothing is written. number must follow the
-// progress (0 on an empty index), else ErrOutOfOrder.
+// writes through w lands in one atomic batch (synced as
+// Options.SyncInterval says) together with the progress record, the
+// canonical hash of the block and an undo record; if fn fails or ctx ends
+// first, nothing is written. number must follow the progress (0 on an
+// empty index), else ErrOutOfOrder.
 //
 // Commit deletes the undo record that falls out of the retention window
 // and the checkpoint one block older, so Rollback can go back

@@ -7,10 +7,11 @@
 //
 // # Guarantees
 //
-// One atomic, synced batch per consensus block: Commit(n) writes everything
-// the block changed together with the progress record, so a restart resumes
-// exactly after the last committed block and a crash never leaves half a
-// block. Each batch also stores an undo record (the previous value, or
+// One atomic batch per consensus block, synced at once or, with
+// Options.SyncInterval, within the interval: Commit(n) writes everything
+// the block changed together with the progress record, so a restart
+// resumes exactly after the last durable commit and a crash never leaves
+// half a block. Each batch also stores an undo record (the previous value, or
 // absence, of every key it changed), so Rollback(to) returns the index to
 // what it was after block to, in one batch, for reorgs up to
 // Options.UndoRetention blocks deep. A rolled-back and re-followed index

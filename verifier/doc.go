@@ -41,6 +41,12 @@
 // checkpoint: a challenger that needs one for a receipt executed before the
 // restart (or before it was started as a challenger) executes that domain
 // block again from the flushed state below it (challenger.go, reexecuted).
+// One part of the index is not the same from run to run, crash or not: in
+// the challenge modes a proof is built beside the follower, and its
+// challenge is recorded at the block being committed when it is ready, so
+// that block depends on timing; a proof in flight at a crash is built
+// again after the restart. Receipts, verdicts and everything else are as
+// above.
 // A reorg rolls the index back to the common ancestor in one batch and
 // restores the follower from its in-memory ring of recent states (or from
 // a checkpoint for older ancestors).

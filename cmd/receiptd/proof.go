@@ -26,22 +26,55 @@ const networkFile = "network.chain"
 // writeNetwork records the network in the data directory (a chain file
 // with no blocks), so that tools such as `proof export` know the spec.
 func writeNetwork(dir string, net devnet.Network) error {
-	tmp, err := os.CreateTemp(dir, networkFile+".*")
+	return writeFileDurably(dir, networkFile, func(w io.Writer) error {
+		cw, err := devnet.NewChainWriter(w, net)
+		if err != nil {
+			return err
+		}
+		return cw.Close()
+	})
+}
+
+// writeFileDurably replaces dir/name with what write writes, so that a
+// crash or power cut at any moment leaves the old file or the new one,
+// whole: a temporary file, synced, renamed over it, and the directory
+// synced.
+func writeFileDurably(dir, name string, write func(io.Writer) error) error {
+	tmp, err := os.CreateTemp(dir, name+".*")
 	if err != nil {
 		return err
 	}
 	defer os.Remove(tmp.Name())
-	w, err := devnet.NewChainWriter(tmp, net)
+	err = write(tmp)
 	if err == nil {
-		err = w.Close()
+		err = tmp.Sync()
 	}
 	if cerr := tmp.Close(); err == nil {
 		err = cerr
 	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", networkFile, err)
+	if err == nil {
+		err = os.Rename(tmp.Name(), filepath.Join(dir, name))
 	}
-	return os.Rename(tmp.Name(), filepath.Join(dir, networkFile))
+	if err == nil {
+		err = syncDir(dir)
+	}
+	if err != nil {
+		return fmt.Errorf("write %s: %w", name, err)
+	}
+	return nil
+}
+
+// syncDir makes the entries of dir (a rename into it) durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 func readNetwork(dir string) (devnet.Network, error) {

@@ -176,8 +176,12 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	if err := claimData(*data, *net, dev != nil, logger); err != nil {
 		return err
 	}
-	if err := writeNetwork(*data, *net); err != nil {
-		return fmt.Errorf("run: %w", err)
+	// claimData refused a file of another network: write it when missing,
+	// and leave the one that is there.
+	if !exists(filepath.Join(*data, networkFile)) {
+		if err := writeNetwork(*data, *net); err != nil {
+			return fmt.Errorf("run: %w", err)
+		}
 	}
 	idx, err := indexer.Open(filepath.Join(*data, "index"), indexer.Options{SyncInterval: time.Second})
 	if err != nil {
@@ -364,7 +368,12 @@ func claimData(data string, net devnet.Network, embedded bool, logger *slog.Logg
 			}
 		}
 	}
-	if err := os.WriteFile(mark, []byte("this index follows receiptd run's embedded devnet\n"), 0o644); err != nil {
+	// Durable: an index whose mark a power cut lost would be refused.
+	err := writeFileDurably(data, embeddedMark, func(w io.Writer) error {
+		_, err := io.WriteString(w, "this index follows receiptd run's embedded devnet\n")
+		return err
+	})
+	if err != nil {
 		return fmt.Errorf("run: %w", err)
 	}
 	return nil
