@@ -52,6 +52,7 @@ type Follower struct {
 	ring       []*snapshot // recent snapshots, oldest first, tip last
 	commits    *committer  // during syncOnce: the index writer
 	status     statusBox
+	behind     bool // the source's head was last seen below the tip (warned once)
 	latest     atomic.Pointer[protocol.State]
 	challenger *challenger // nil when ChallengeOff
 }

@@ -114,6 +114,13 @@ func (f *Follower) syncOnce(ctx context.Context) error {
 	}
 	f.metrics.RecordSourceHead(head)
 	f.status.update(func(st *Status) { st.SourceHead, st.HeadKnown = head, true })
+	if behind := head < f.tip.number; behind != f.behind {
+		f.behind = behind
+		if behind {
+			f.cfg.Logger.Warn("the source's head is below the verified tip: waiting for it (a node still syncing, or a recorded chain shorter than the index)",
+				"source_head", head, "tip", f.tip.number)
+		}
+	}
 	if head <= f.tip.number {
 		f.recordLag(head)
 		return nil
