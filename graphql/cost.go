@@ -53,14 +53,21 @@ func (l *limits) parse(query string) (*document, error) {
 // backers { id } } } }` costs 1 + 100·(1 + 1 + 1 + 10·1).
 type analysis struct {
 	*limits
-	doc     *document
-	vars    map[string]any
-	cost    int
-	aliases int
-	stack   []string // fragments being expanded, for cycles
+	doc       *document
+	vars      map[string]any
+	cost      int
+	aliases   int
+	visits    int             // selections visited, a fragment's each time it is spread
+	expanding map[string]bool // fragments being expanded, for cycles
 }
 
 var errTooCostly = errors.New("too costly")
+
+// The work of an analysis is bounded by its visits, at most maxCost: a
+// chain of fragments spread many times costs little (a spread is not a
+// field) but is walked once per spread, and would otherwise take minutes
+// before the query's time limit starts. graphql-go bounds its own
+// expansion the same way (MaxSelections, set to MaxCost).
 
 // check parses the query and refuses it when it is too deep or too
 // costly; it returns the kind ("query", "mutation", "subscription") of
@@ -95,7 +102,7 @@ func (l *limits) check(query, opName string, vars map[string]any) (kind, field s
 			vars[k] = v
 		}
 	}
-	a := &analysis{limits: l, doc: doc, vars: vars}
+	a := &analysis{limits: l, doc: doc, vars: vars, expanding: map[string]bool{}}
 	err = a.selections(op.sels, root, 1, 1)
 	switch {
 	case errors.Is(err, errTooCostly):
@@ -156,20 +163,21 @@ func (a *analysis) rootField(sels []selection, root string) string {
 
 func (a *analysis) selections(sels []selection, parent string, mult, depth int) error {
 	for _, s := range sels {
+		if a.visits++; a.visits > a.maxCost {
+			return fmt.Errorf("the query expands to more than %d selections (a fragment's count each time it is spread)", a.maxCost)
+		}
 		switch {
 		case s.spread != "":
 			f, ok := a.doc.frags[s.spread]
 			if !ok {
 				return fmt.Errorf("unknown fragment %q", s.spread)
 			}
-			for _, name := range a.stack {
-				if name == s.spread {
-					return fmt.Errorf("fragment %q spreads itself", s.spread)
-				}
+			if a.expanding[s.spread] {
+				return fmt.Errorf("fragment %q spreads itself", s.spread)
 			}
-			a.stack = append(a.stack, s.spread)
+			a.expanding[s.spread] = true
 			err := a.selections(f.sels, f.on, mult, depth)
-			a.stack = a.stack[:len(a.stack)-1]
+			delete(a.expanding, s.spread)
 			if err != nil {
 				return err
 			}

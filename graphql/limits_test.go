@@ -1,6 +1,7 @@
 package graphql
 
 import (
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
@@ -29,6 +30,14 @@ func TestHostileQueriesAreRefused(t *testing.T) {
 		fragment C on Receipt { ...D ...D ...D ...D ...D ...D ...D ...D }
 		fragment D on Receipt { ...E ...E ...E ...E ...E ...E ...E ...E }
 		fragment E on Receipt { hash number trace }`
+	// A long chain of fragments, spread many times: cheap by cost (a
+	// spread is not a field), but walked once per spread.
+	var chain strings.Builder
+	chain.WriteString("{ " + strings.Repeat("...F0 ", 200) + "}\n")
+	for i := range 2000 {
+		fmt.Fprintf(&chain, "fragment F%d on Query { ...F%d }\n", i, i+1)
+	}
+	chain.WriteString("fragment F2000 on Query { __typename }")
 	cases := []struct {
 		name, query, want string
 	}{
@@ -46,6 +55,7 @@ func TestHostileQueriesAreRefused(t *testing.T) {
 		{"many distinct aliases", b.String(), "aliases"},
 		{"fragment bomb", laughs, "cost exceeds"},
 		{"fragment cycle", `{ receipts { nodes { ...A } } } fragment A on Receipt { ...B } fragment B on Receipt { ...A }`, "spreads itself"},
+		{"a fragment chain spread many times", chain.String(), "more than 50000 selections"},
 		{"bad cursor", `{ receipts(after: "!!!") { nodes { hash } } }`, "not a cursor"},
 		{"cursor of another listing", `{ receipts(after: "eAAAAA") { nodes { hash } } }`, "does not belong"},
 		{"bad hash", `{ receipt(hash: "0x1234") { hash } }`, "hex string"},
