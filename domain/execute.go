@@ -115,7 +115,7 @@ func (e *Executor) Execute(ctx context.Context, chain HeaderReader, header *type
 	if parent == nil {
 		return nil, fmt.Errorf("%w: block %d parent %x", ErrUnknownParent, number, header.ParentHash)
 	}
-	r := e.newRun(chain, header, sdb)
+	r := e.newRun(ctx, chain, header, sdb)
 	defer r.release()
 
 	trace := make([]common.Hash, 0, len(txs)+2)
@@ -194,11 +194,16 @@ type run struct {
 	sdb     *state.StateDB
 	evm     *vm.EVM
 	chain   *chainContext
+	stop    func() bool // stops the context's abort of evm
 }
 
 // newRun prepares the execution of header's block on sdb; header must have
-// passed checkHeader.
-func (e *Executor) newRun(headers HeaderReader, header *types.Header, sdb *state.StateDB) *run {
+// passed checkHeader. Ending ctx aborts the EVM mid-transaction, and every
+// step then fails with ctx's error: a transaction runs until its gas is
+// spent, and a block's gas limit is whatever the chain spec says (a proof
+// file's own spec could otherwise keep its verification running for as
+// long as a huge gas limit lasts).
+func (e *Executor) newRun(ctx context.Context, headers HeaderReader, header *types.Header, sdb *state.StateDB) *run {
 	chain := &chainContext{config: e.config, engine: e.engine, headers: headers}
 	var vmdb vm.StateDB = sdb
 	if hooks := e.vmConfig.Tracer; hooks != nil {
@@ -216,10 +221,14 @@ func (e *Executor) newRun(headers HeaderReader, header *types.Header, sdb *state
 		sdb:     sdb,
 		evm:     evm,
 		chain:   chain,
+		stop:    context.AfterFunc(ctx, evm.Cancel),
 	}
 }
 
-func (r *run) release() { r.evm.Release() }
+func (r *run) release() {
+	r.stop()
+	r.evm.Release()
+}
 
 // root returns the current state root, or the error that made the state
 // or the chain incomplete while the step ran.
@@ -237,6 +246,9 @@ func (r *run) root() (common.Hash, error) {
 // initialise runs go-ethereum's pre-execution: the EIP-4788 system call.
 func (r *run) initialise(ctx context.Context, parent *types.Header) (common.Hash, error) {
 	core.PreExecution(ctx, r.header.ParentBeaconRoot, parent, r.config, r.evm, r.header.Number, r.header.Time)
+	if err := ctx.Err(); err != nil { // the system call may have been aborted
+		return common.Hash{}, err
+	}
 	return r.root()
 }
 
@@ -256,6 +268,9 @@ func (r *run) applyTx(ctx context.Context, i int, tx *types.Transaction, gp *cor
 	r.sdb.SetTxContext(tx.Hash(), i, uint32(i+1))
 	// The block hash is not known before the final root; Execute fills it in.
 	receipt, _, err := core.ApplyTransactionWithEVM(ctx, msg, gp, r.sdb, r.header.Number, common.Hash{}, r.header.Time, tx, r.evm)
+	if cerr := ctx.Err(); cerr != nil { // an aborted transaction's receipt is not its result
+		return nil, nil, fmt.Errorf("tx %d (%x): %w", i, tx.Hash(), cerr)
+	}
 	if err != nil {
 		// State that could not be read looks empty to go-ethereum's checks;
 		// the unreadable state, not their verdict, is the cause.
@@ -276,6 +291,9 @@ func (r *run) finalise(ctx context.Context, n int) (common.Hash, error) {
 		return common.Hash{}, fmt.Errorf("post-execution: %w", err)
 	}
 	r.engine.Finalize(r.chain, r.header, r.evm.StateDB, &types.Body{Withdrawals: withdrawals})
+	if err := ctx.Err(); err != nil {
+		return common.Hash{}, err
+	}
 	return r.root()
 }
 

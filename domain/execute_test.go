@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/consensus/beacon"
@@ -472,4 +473,50 @@ func BenchmarkBareExecute(b *testing.B) {
 		}
 	}
 	b.ReportMetric(float64(b.N*benchTxs)/b.Elapsed().Seconds(), "tx/s")
+}
+
+// A transaction that loops until its gas is spent stops when the context
+// ends, whatever the gas limit: a proof file's own chain spec may name one
+// that would last for hours.
+func TestExecuteStopsWhenTheContextEnds(t *testing.T) {
+	loop := common.HexToAddress("0x100f")
+	g, err := NewGenesis(GenesisSpec{ChainID: big.NewInt(fixtureChainID), Timestamp: genesisTime, GasLimit: 1 << 40,
+		Alloc: types.GenesisAlloc{
+			testAddr(0): {Balance: new(big.Int).Mul(big.NewInt(1e6), big.NewInt(params.Ether))},
+			loop:        {Code: program.New().Op(vm.JUMPDEST).Push(0).Op(vm.JUMP).Bytes()},
+		}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, gblock, err := OpenStateStore(rawdb.NewMemoryDatabase(), g)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer store.Close()
+	exec, err := NewExecutor(g.Config, vm.Config{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	header := nextHeader(t, g.Config, gblock.Header())
+	tx := types.MustSignNewTx(testKey(0), types.LatestSigner(g.Config), &types.DynamicFeeTx{
+		ChainID: g.Config.ChainID, GasTipCap: gwei, GasFeeCap: new(big.Int).Mul(big.NewInt(20), gwei), Gas: 1 << 39, To: &loop})
+	sdb, err := store.StateAt(gblock.Root())
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() {
+		_, err := exec.Execute(ctx, testChain{gblock.Hash(): gblock.Header()}, header, []*types.Transaction{tx}, sdb)
+		done <- err
+	}()
+	select {
+	case err := <-done:
+		if !errors.Is(err, context.DeadlineExceeded) {
+			t.Fatalf("execute: %v, want the context's deadline", err)
+		}
+	case <-time.After(time.Minute): // a hang detector, not a timing check
+		t.Fatal("still executing a minute after the context ended")
+	}
 }

@@ -170,7 +170,7 @@ func (e *Executor) commitPrefix(ctx context.Context, store *StateStore, chain He
 	if err != nil {
 		return common.Hash{}, 0, err
 	}
-	r := e.newRun(chain, header, sdb)
+	r := e.newRun(ctx, chain, header, sdb)
 	defer r.release()
 	if _, err := r.initialise(ctx, parent); err != nil {
 		return common.Hash{}, 0, err
@@ -225,7 +225,7 @@ func (e *Executor) ExecuteStep(ctx context.Context, header *types.Header, w *sta
 
 // runStep runs step s, of the given phase, on sdb and returns the root after.
 func (e *Executor) runStep(ctx context.Context, chain HeaderReader, header, parent *types.Header, sdb *state.StateDB, s Step, phase Phase) (common.Hash, error) {
-	r := e.newRun(chain, header, sdb)
+	r := e.newRun(ctx, chain, header, sdb)
 	defer r.release()
 	switch phase {
 	case PhaseInit:

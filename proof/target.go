@@ -129,7 +129,7 @@ func (t *target) prepare(ctx context.Context) ([]domain.PreparedBundle, error) {
 	}
 	p, err := domain.Prepare(ctx, t.signer(), t.consensus, t.domain, t.workers)
 	if err != nil {
-		return nil, fmt.Errorf("%w: %v", ErrExecution, err)
+		return nil, execError(err)
 	}
 	return p.Bundles, nil
 }

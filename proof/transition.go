@@ -99,10 +99,14 @@ func (t *target) runStep(ctx context.Context, st *protocol.StateTransitionProof,
 	return root, o, nil
 }
 
-// execError classifies a re-execution failure: a missing witness item, or
-// anything else.
+// execError classifies a re-execution failure: stopped by its context
+// (no verdict on the proof: the context's error stays visible to
+// errors.Is), a missing witness item, or anything else.
 func execError(err error) error {
-	if errors.Is(err, domain.ErrMissingState) || errors.Is(err, domain.ErrUnknownAncestor) {
+	switch {
+	case errors.Is(err, context.Canceled) || errors.Is(err, context.DeadlineExceeded):
+		return fmt.Errorf("proof: re-execution stopped: %w", err)
+	case errors.Is(err, domain.ErrMissingState) || errors.Is(err, domain.ErrUnknownAncestor):
 		return fmt.Errorf("%w: %v", ErrWitnessIncomplete, err)
 	}
 	return fmt.Errorf("%w: %v", ErrExecution, err)

@@ -104,7 +104,7 @@ func (t *target) deriveValidity(ctx context.Context, i uint32, parent *types.Hea
 	c.Body.Bundles = bundles[:i+1]
 	p, err := domain.Prepare(ctx, t.signer(), &c, t.domain, t.workers)
 	if err != nil {
-		return protocol.BundleValidity{}, fmt.Errorf("%w: %v", ErrExecution, err)
+		return protocol.BundleValidity{}, execError(err)
 	}
 	d, err := domain.Derive(t.config, p, parent, accounts, t.gasLimit)
 	if err != nil {

@@ -10,6 +10,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"time"
 
 	"github.com/ethereum/go-ethereum/common"
 
@@ -121,7 +122,7 @@ func runProof(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 			usage()
 			return usageError("proof show: want one FILE")
 		}
-		b, err := os.ReadFile(args[1])
+		b, err := readProofFile(args[1])
 		if err != nil {
 			return &exitError{code: 2, err: err}
 		}
@@ -135,12 +136,16 @@ func runProof(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 
 // runProofVerify is `receiptd proof verify [--spec HASH | --data DIR]
 // FILE`. Exit status: 0 the proof holds on the expected network, 1 it does
-// not (or the file is for another network), 2 unusable input.
+// not (or the file is for another network, or its check ran past
+// --timeout), 2 unusable input. The timeout matters without --spec or
+// --data: the file's own chain spec sets the gas limit a re-executed
+// transaction may spend.
 func runProofVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	fs := flag.NewFlagSet("proof verify", flag.ContinueOnError)
 	fs.SetOutput(stderr)
 	specFlag := fs.String("spec", "", "hash of the chain spec the proof must be for (the consensus genesis header's parent hash)")
 	data := fs.String("data", "", "data directory of a receiptd run: the proof must be for the network it follows")
+	timeout := fs.Duration("timeout", time.Minute, "give up on a check that runs longer (a proof of a real network's block takes well under a second)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -152,6 +157,9 @@ func runProofVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	if *specFlag != "" && *data != "" {
 		return usageError("proof verify: --spec and --data exclude each other")
+	}
+	if *timeout <= 0 {
+		return usageError("proof verify: --timeout %v: want more than 0", *timeout)
 	}
 	var want common.Hash
 	switch {
@@ -168,7 +176,7 @@ func runProofVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		want = net.Spec.Hash()
 	}
-	b, err := os.ReadFile(fs.Arg(0))
+	b, err := readProofFile(fs.Arg(0))
 	if err != nil {
 		return &exitError{code: 2, err: err}
 	}
@@ -180,8 +188,13 @@ func runProofVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	if want != (common.Hash{}) && spec != want {
 		return &exitError{code: 1, err: fmt.Errorf("proof is for chain spec %s, not %s", spec, want)}
 	}
-	p, err := proof.VerifyEvidence(ctx, b)
-	if err != nil {
+	vctx, cancel := context.WithTimeout(ctx, *timeout)
+	defer cancel()
+	p, err := proof.VerifyEvidence(vctx, b)
+	switch {
+	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+		return &exitError{code: 1, err: fmt.Errorf("proof not verified: its check ran past --timeout %v (the file's own chain spec sets how much gas a transaction may spend)", *timeout)}
+	case err != nil:
 		return &exitError{code: 1, err: fmt.Errorf("proof does not hold: %w", err)}
 	}
 	fmt.Fprintf(stdout, "valid: %s proof %s shows receipt %s of domain %d wrong, on chain spec %s\n", p.Kind(), p.Hash(), p.BadReceiptHash, p.Domain, spec)
@@ -189,6 +202,24 @@ func runProofVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		fmt.Fprintf(stderr, "note: the chain spec comes from the file; check %s is your network's (--spec or --data checks it)\n", spec)
 	}
 	return nil
+}
+
+// readProofFile reads a proof file, refusing one larger than any proof
+// file can be before reading it all.
+func readProofFile(path string) ([]byte, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	b, err := io.ReadAll(io.LimitReader(f, proof.MaxEvidenceBytes+1))
+	if err != nil {
+		return nil, err
+	}
+	if len(b) > proof.MaxEvidenceBytes {
+		return nil, fmt.Errorf("%s: over %d bytes, the most a proof file holds", path, proof.MaxEvidenceBytes)
+	}
+	return b, nil
 }
 
 // parseHash reads a 32-byte hash in hex, with or without 0x, and refuses

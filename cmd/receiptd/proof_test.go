@@ -150,3 +150,21 @@ func TestProofExportRefusesMalformedIDs(t *testing.T) {
 		t.Fatalf("export --id abc: status %d, %v", code, err)
 	}
 }
+
+// A proof file whose own chain spec allows a transaction hours of gas is
+// given up on at --timeout, with exit status 1 and a message that says so;
+// the same loop under a real gas limit verifies.
+func TestProofVerifyTimeout(t *testing.T) {
+	var out, errs strings.Builder
+	err := runProofVerify(context.Background(), []string{"--timeout", "300ms", "../../proof/testdata/loop-gas-2e62.proof"}, &out, &errs)
+	if code := exitCode(err, io.Discard); code != 1 || !strings.Contains(err.Error(), "ran past --timeout 300ms") {
+		t.Fatalf("2^62 gas: status %d, %v", code, err)
+	}
+	err = runProofVerify(context.Background(), []string{"../../proof/testdata/loop-gas-30m.proof"}, &out, &errs)
+	if err != nil || !strings.HasPrefix(out.String(), "valid:") {
+		t.Fatalf("30M gas: %v, %q", err, out.String())
+	}
+	if err := runProofVerify(context.Background(), []string{"--timeout", "0s", "x"}, &out, &errs); exitCode(err, io.Discard) != 2 {
+		t.Fatalf("--timeout 0: %v", err)
+	}
+}
