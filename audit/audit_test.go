@@ -181,19 +181,27 @@ func TestRunBadBytes(t *testing.T) {
 		reasons []audit.Reason // per item, genesis included
 		decoded int
 		head    uint64
+		max     uint64 // Config.MaxBlockBytes; 0: the default
 	}{
-		{"empty", nil, nil, 0, 0},
-		{"truncated tail", good[:len(good)-7], []audit.Reason{audit.ReasonKnown, "", "", "", audit.ReasonTruncated}, 4, 3},
-		{"garbage tail", append(append([]byte(nil), good...), 0x01, 0x02), []audit.Reason{audit.ReasonKnown, "", "", "", "", audit.ReasonTruncated}, 5, 4},
+		{"empty", nil, nil, 0, 0, 0},
+		{"truncated tail", good[:len(good)-7], []audit.Reason{audit.ReasonKnown, "", "", "", audit.ReasonTruncated}, 4, 3, 0},
+		{"garbage tail", append(append([]byte(nil), good...), 0x01, 0x02), []audit.Reason{audit.ReasonKnown, "", "", "", "", audit.ReasonTruncated}, 5, 4, 0},
 		// An intact list that is not a block: skipped, the stream resumes.
 		{"undecodable middle item", append(append(append([]byte(nil), prefix...), 0xc2, 0x80, 0x80), rest...),
-			[]audit.Reason{audit.ReasonKnown, "", "", audit.ReasonUndecodable, "", ""}, 5, 4},
-		{"all garbage", []byte("this is not rlp"), []audit.Reason{audit.ReasonTruncated}, 0, 0},
-		{"absurd length prefix", []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, []audit.Reason{audit.ReasonOversized}, 0, 0},
+			[]audit.Reason{audit.ReasonKnown, "", "", audit.ReasonUndecodable, "", ""}, 5, 4, 0},
+		{"all garbage", []byte("this is not rlp"), []audit.Reason{audit.ReasonTruncated}, 0, 0, 0},
+		// A length no file reaches: the stream ends there, rather than the
+		// bytes after the prefix being read as the next item.
+		{"absurd length prefix", []byte{0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff}, []audit.Reason{audit.ReasonTruncated}, 0, 0, 0},
+		{"length of 2^63, then a list", []byte{0xff, 0x80, 0, 0, 0, 0, 0, 0, 0, 0xc2, 0x80, 0x80}, []audit.Reason{audit.ReasonTruncated}, 0, 0, 0},
+		// An intact item over the limit is skipped whole, and the stream
+		// resumes after it.
+		{"oversized item", append(append(append([]byte(nil), prefix...), 0xf9, 0x20, 0x00), append(make([]byte, 8192), rest...)...),
+			[]audit.Reason{audit.ReasonKnown, "", "", audit.ReasonOversized, "", ""}, 5, 4, 4096},
 	}
 	for _, tc := range tests {
 		t.Run(tc.name, func(t *testing.T) {
-			reps, sum := runBytes(t, c, tc.data, audit.Config{Workers: 2})
+			reps, sum := runBytes(t, c, tc.data, audit.Config{Workers: 2, MaxBlockBytes: tc.max})
 			if len(reps) != len(tc.reasons) {
 				t.Fatalf("have %d reports, want %d: %+v", len(reps), len(tc.reasons), reps)
 			}

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"math"
 	"os"
 	"strings"
 
@@ -78,6 +79,9 @@ func (br *blockReader) next() (record, error) {
 		return br.stop(rec, err), nil
 	}
 	br.offset += int64(len(head))
+	if size > math.MaxInt64 { // no file holds it, and int64(size) would be negative
+		return br.stop(rec, fmt.Errorf("item of %d bytes is longer than any file", size)), nil
+	}
 	if size > br.maxBytes {
 		n, err := io.CopyN(io.Discard, br.r, int64(size))
 		br.offset += n

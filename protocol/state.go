@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"math"
 	"slices"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -138,6 +139,9 @@ func (s *State) CheckHeader(h *Header) error {
 		return fmt.Errorf("%w: parent %s, want %s", ErrInvalidBlock, h.ParentHash, s.Hash)
 	case h.Slot <= s.Header.Slot:
 		return fmt.Errorf("%w: slot %d not after %d", ErrInvalidBlock, h.Slot, s.Header.Slot)
+	case s.Spec.SlotSeconds != 0 && h.Slot > (math.MaxUint64-s.Spec.GenesisTime)/s.Spec.SlotSeconds:
+		// SlotTime would wrap, and time would run backwards.
+		return fmt.Errorf("%w: slot %d is beyond the last slot a timestamp can name", ErrInvalidBlock, h.Slot)
 	case h.Timestamp != s.Spec.SlotTime(h.Slot):
 		return fmt.Errorf("%w: timestamp %d, slot %d gives %d", ErrInvalidBlock, h.Timestamp, h.Slot, s.Spec.SlotTime(h.Slot))
 	case h.Randomness != NextRandomness(s.Header.Randomness, h.Slot):

@@ -3,6 +3,7 @@ package protocol
 import (
 	"errors"
 	"fmt"
+	"math"
 	"testing"
 
 	"github.com/ethereum/go-ethereum/common"
@@ -387,6 +388,68 @@ func TestApplyRejectsBadHeaders(t *testing.T) {
 		b.Seal()
 		if _, _, err := e.state.Apply(b, ApplyOptions{}); !errors.Is(err, ErrInvalidBlock) {
 			t.Errorf("%s: got %v, want ErrInvalidBlock", name, err)
+		}
+	}
+}
+
+// A slot whose logical time would not fit in a timestamp is refused:
+// SlotTime would wrap, and the block's time would run backwards (its
+// domain header could then not be derived).
+func TestCheckHeaderRefusesASlotPastTheLastTimestamp(t *testing.T) {
+	spec := &ChainSpec{GenesisTime: 100, SlotSeconds: 2, Domains: []DomainConfig{{ID: 1, ChainID: 1, GasLimit: 1, BundleGasCap: 1,
+		SlotProbability: SlotProbability{Num: 1, Den: 1}, ChallengePeriod: 1}}}
+	s, err := Genesis(spec)
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := (math.MaxUint64 - spec.GenesisTime) / spec.SlotSeconds
+	for _, tc := range []struct {
+		slot uint64
+		ok   bool
+	}{{last, true}, {last + 1, false}, {1<<63 - 10, false}} {
+		h := Header{Number: 1, ParentHash: s.Hash, Slot: tc.slot, Timestamp: spec.SlotTime(tc.slot), Randomness: NextRandomness(s.Header.Randomness, tc.slot)}
+		err := s.CheckHeader(&h)
+		if ok := err == nil; ok != tc.ok {
+			t.Errorf("slot %d (time %d): %v, want ok %v", tc.slot, h.Timestamp, err, tc.ok)
+		}
+		if err != nil && !errors.Is(err, ErrInvalidBlock) {
+			t.Errorf("slot %d: %v is not ErrInvalidBlock", tc.slot, err)
+		}
+	}
+}
+
+// A proof file's receipts must be ones consensus could have admitted:
+// EvidenceState refuses a trace that breaks the trace rules and an
+// inboxed-bundle entry that no receipt may carry.
+func TestEvidenceStateRefusesInadmissibleReceipts(t *testing.T) {
+	spec := &ChainSpec{GenesisTime: 100, SlotSeconds: 2, Domains: []DomainConfig{{ID: 1, ChainID: 1, GasLimit: 1, BundleGasCap: 1,
+		SlotProbability: SlotProbability{Num: 1, Den: 1}, ChallengePeriod: 1}}}
+	receipt := func(n uint64, parent common.Hash, edit func(*ExecutionReceipt)) *ExecutionReceipt {
+		trace := []common.Hash{{1}, {2}}
+		r := &ExecutionReceipt{DomainNumber: n, ParentReceiptHash: parent, InboxedBundles: []InboxedBundle{{Validity: Valid(common.Hash{3})}},
+			Trace: trace, TraceRoot: TraceRoot(trace), FinalStateRoot: trace[1]}
+		edit(r)
+		return r
+	}
+	for _, tc := range []struct {
+		name string
+		edit func(*ExecutionReceipt)
+		ok   bool
+	}{
+		{"admissible", func(*ExecutionReceipt) {}, true},
+		{"trace root", func(r *ExecutionReceipt) { r.TraceRoot = common.Hash{9} }, false},
+		{"short trace", func(r *ExecutionReceipt) { r.Trace = r.Trace[:1] }, false},
+		{"valid entry with a tx index", func(r *ExecutionReceipt) { r.InboxedBundles[0].Validity.TxIndex = 2 }, false},
+	} {
+		parent := receipt(4, common.Hash{}, func(*ExecutionReceipt) {})
+		bad := receipt(5, parent.Hash(), tc.edit)
+		_, err := EvidenceState(spec, 1, parent, bad)
+		if ok := err == nil; ok != tc.ok {
+			t.Errorf("%s: %v, want ok %v", tc.name, err, tc.ok)
+		}
+		// The parent is held to the same rules.
+		if _, err := EvidenceState(spec, 1, receipt(4, common.Hash{}, tc.edit), receipt(5, receipt(4, common.Hash{}, tc.edit).Hash(), func(*ExecutionReceipt) {})); (err == nil) != tc.ok {
+			t.Errorf("%s, in the parent: %v, want ok %v", tc.name, err, tc.ok)
 		}
 	}
 }

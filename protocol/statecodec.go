@@ -120,6 +120,16 @@ func EvidenceState(spec *ChainSpec, d DomainID, parent, bad *ExecutionReceipt) (
 	if n == 0 || parent.DomainNumber != n-1 || bad.ParentReceiptHash != parent.Hash() {
 		return nil, fmt.Errorf("%w evidence: receipt #%d does not extend parent #%d", ErrMalformed, n, parent.DomainNumber)
 	}
+	// Both receipts must be ones consensus could have admitted: a proof
+	// against a receipt it would have refused shows nothing.
+	for _, r := range []*ExecutionReceipt{parent, bad} {
+		if err := r.check(); err != nil {
+			return nil, fmt.Errorf("%w evidence: receipt #%d: %w", ErrMalformed, r.DomainNumber, err)
+		}
+		if err := r.CheckTrace(); err != nil {
+			return nil, fmt.Errorf("%w evidence: receipt #%d: %w", ErrMalformed, r.DomainNumber, err)
+		}
+	}
 	p, b := *parent, *bad
 	ds.Tree = &BlockTree{Head: n, Confirmed: n - 1, entries: map[uint64]*TreeEntry{
 		n - 1: {Receipt: &p, Hash: p.Hash()},
