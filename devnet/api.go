@@ -106,6 +106,10 @@ func (a *api) Network() *WireNetwork { return a.net }
 // Head (devnet_head) returns the canonical head block.
 func (a *api) Head() (*WireBlock, error) { return wireBlock(a.d.Head()) }
 
+// HeadNumber (devnet_headNumber) returns the canonical head's number: what
+// a follower polls, without the block (which may be megabytes).
+func (a *api) HeadNumber() hexutil.Uint64 { return hexutil.Uint64(a.d.Head().Header.Number) }
+
 // BlockByNumber (devnet_blockByNumber, param "0x…") returns the canonical
 // block at a number.
 func (a *api) BlockByNumber(n hexutil.Uint64) (*WireBlock, error) {

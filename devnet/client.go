@@ -56,6 +56,15 @@ func (c *Client) Head(ctx context.Context) (*protocol.Block, error) {
 	return c.block(ctx, "devnet_head")
 }
 
+// HeadNumber returns the canonical head's number, without the block.
+func (c *Client) HeadNumber(ctx context.Context) (uint64, error) {
+	var n hexutil.Uint64
+	if err := c.call(ctx, &n, nil, "devnet_headNumber"); err != nil {
+		return 0, err
+	}
+	return uint64(n), nil
+}
+
 // BlockByNumber returns the canonical block at n, or an error wrapping
 // ErrUnknownBlock.
 func (c *Client) BlockByNumber(ctx context.Context, n uint64) (*protocol.Block, error) {

@@ -88,6 +88,9 @@ func TestNodeHTTPReadsChain(t *testing.T) {
 	if head.Hash() != d.Head().Hash() || head.Header.Number != 6 {
 		t.Fatalf("head #%d %s, devnet has #%d %s", head.Header.Number, head.Hash(), d.Head().Header.Number, d.Head().Hash())
 	}
+	if n, err := c.HeadNumber(ctx); err != nil || n != 6 {
+		t.Fatalf("head number %d, %v; want 6", n, err)
+	}
 	for i := uint64(0); i <= 6; i++ {
 		want, _ := d.BlockByNumber(i)
 		got, err := c.BlockByNumber(ctx, i)

@@ -107,7 +107,7 @@ func (n *Node) conn(ctx context.Context) (*devnet.Client, error) {
 		dctx, cancel := context.WithTimeout(ctx, n.opts.DialTimeout)
 		c, err := devnet.Dial(dctx, url)
 		if err == nil {
-			_, err = c.Head(dctx) // a connection that cannot answer is no connection
+			_, err = c.HeadNumber(dctx) // a connection that cannot answer is no connection
 			if err != nil {
 				c.Close()
 			}
@@ -191,9 +191,9 @@ func (n *Node) Network(ctx context.Context) (*Network, error) {
 func (n *Node) HeadNumber(ctx context.Context) (uint64, error) {
 	var head uint64
 	err := n.call(ctx, func(ctx context.Context, c *devnet.Client) error {
-		b, err := c.Head(ctx)
+		h, err := c.HeadNumber(ctx)
 		if err == nil {
-			head = b.Header.Number
+			head = h
 			n.mu.Lock()
 			if n.mu.client == c {
 				n.mu.head = max(n.mu.head, head)
