@@ -285,19 +285,7 @@ func (f *Follower) reexecuted(ctx context.Context, p *domainPipeline, v domainVi
 	// The state to start from: the parent's when it is held in memory
 	// (HasState is exact there; on disk it may answer from a cache for a
 	// pruned root), else the flushed one pruning kept.
-	header := func(m uint64) (*types.Header, error) {
-		if m == 0 { // the index has no block 0
-			if h := p.headerWithRoot(0, p.genesisRoot); h != nil {
-				return h, nil
-			}
-			return nil, errors.New("genesis header no longer held")
-		}
-		h, _, err := f.idx.DomainBlock(ctx, p.id, m)
-		if err != nil {
-			return nil, fmt.Errorf("domain block %d: %w", m, err)
-		}
-		return h, nil
-	}
+	header := func(m uint64) (*types.Header, error) { return f.domainHeader(ctx, p, m) }
 	base := proofBase(n, f.cfg.FlushEvery)
 	if h, err := header(n - 1); err == nil {
 		if _, held := p.roots[h.Root]; held {

@@ -31,10 +31,10 @@
 // to disk, and synced, every FlushEvery domain blocks, before the commit
 // that names it. A restart (after kill -9 too) loads the newest
 // checkpoint, re-executes the domain blocks whose state was not flushed
-// (states are content-addressed, so writing them again is harmless); with
-// no flushed state on disk at all (the state directory lost) it executes
-// the domain from the newest flushed state the index names that is still
-// there, or from genesis. It then replays the
+// (states are content-addressed, so writing them again is harmless); when
+// the flushed state the checkpoint names is gone too (the state directory
+// lost), from the newest older one the index's checkpoints name that is
+// still on disk, or from genesis. It then replays the
 // consensus blocks after the checkpoint from the index without committing,
 // and resumes after the last committed block: the index ends exactly as an
 // uninterrupted run leaves it. Executions kept for proofs are not in the

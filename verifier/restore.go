@@ -78,9 +78,9 @@ func (f *Follower) restore(ctx context.Context, n uint64) error {
 // memory nor on disk, the domain blocks from the newest flushed state up
 // to the head are executed again from the consensus blocks in the index
 // (from restoreBase's state, when the flushed one is gone). Only the head's
-// state stays in memory; the ones between are released as the execution
-// passes them, and flushed on the way as the chain runs. It also loads the
-// headers BLOCKHASH may read.
+// state and the headers BLOCKHASH may read stay in memory; the states
+// between are released as the execution passes them, and flushed on the
+// way as the chain runs.
 func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domainView, dc domainCheckpoint) error {
 	head := v.Head.Number.Uint64()
 	if err := f.loadHeaders(ctx, p, head-min(head, 256), head); err != nil {
@@ -98,12 +98,16 @@ func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domain
 		return err
 	}
 	from := parent.Number.Uint64()
-	if from == dc.FlushedNumber {
+	if parent.Root == p.flushed.root {
 		f.cfg.Logger.Info("re-executing domain blocks lost in a crash", "domain", p.id, "from", from+1, "to", head)
 	} else {
 		f.cfg.Logger.Warn("flushed domain state missing: re-executing from an older state", "domain", p.id,
 			"flushed", dc.FlushedNumber, "from", from+1, "to", head)
 		p.flushed.root, p.flushed.number = parent.Root, from
+	}
+	// BLOCKHASH in the first blocks executed reads up to 256 ancestors.
+	if err := f.loadHeaders(ctx, p, from-min(from, 256), from); err != nil {
+		return err
 	}
 	p.headers[parent.Hash()] = parent
 	held := maps.Clone(p.roots) // states held before the rebuild stay
@@ -119,6 +123,13 @@ func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domain
 			}
 			delete(p.roots, prev)
 		}
+		if m%256 == 0 { // headers BLOCKHASH can no longer read (genesis stays: restoreBase may need it)
+			for h, hdr := range p.headers {
+				if n := hdr.Number.Uint64(); n > 0 && n+256 < m {
+					delete(p.headers, h)
+				}
+			}
+		}
 		parent = ex.result.Block.Header()
 	}
 	return nil
@@ -126,55 +137,26 @@ func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domain
 
 // restoreBase returns the header of the state a rebuild starts from: the
 // flushed state the checkpoint names; when that is gone (the state
-// directory was lost, or a backup copied the index alone), the newest
-// state still on disk among those flushed at earlier flush boundaries of
-// the indexed chain (pruning keeps the ones older checkpoints name); else
+// directory was lost, or a backup copied the index alone), the newest of
+// the flushed states the index's checkpoints name that is still on disk
+// and on the indexed chain (pruning keeps exactly those whole); else
 // genesis, which the state database holds from its creation, so that a
 // missing state directory costs a re-execution, never the index.
 func (f *Follower) restoreBase(ctx context.Context, p *domainPipeline, dc domainCheckpoint) (*types.Header, error) {
-	header := func(n uint64) (*types.Header, error) {
-		if n == 0 {
-			if h := p.headerWithRoot(0, p.genesisRoot); h != nil {
-				return h, nil
-			}
-			return nil, fmt.Errorf("%w: domain %d: no genesis header", ErrCorruptIndex, p.id)
-		}
-		h, _, err := f.idx.DomainBlock(ctx, p.id, n)
-		if err != nil {
-			return nil, fmt.Errorf("verifier: domain %d header %d: %w", p.id, n, err)
-		}
-		return h, nil
+	candidates := []flushedState{{root: dc.FlushedRoot, number: dc.FlushedNumber}}
+	named, err := f.checkpointFlushed(ctx, p.id)
+	if err != nil {
+		return nil, err
 	}
-	if p.store.HasState(dc.FlushedRoot) {
-		h := p.headerWithRoot(dc.FlushedNumber, dc.FlushedRoot)
-		if h == nil {
-			var err error
-			if h, err = header(dc.FlushedNumber); err != nil {
-				return nil, err
-			}
+	for _, c := range append(candidates, named...) { // newest first
+		if c.number == 0 || !p.store.HasState(c.root) {
+			continue
 		}
-		if h.Root != dc.FlushedRoot {
-			return nil, fmt.Errorf("%w: domain %d: no header for flushed block %d", ErrCorruptIndex, p.id, dc.FlushedNumber)
-		}
-		return h, nil
-	}
-	for n := dc.FlushedNumber; p.flushEvery > 0; {
-		switch { // the flush boundary below n
-		case n%p.flushEvery != 0:
-			n -= n % p.flushEvery
-		case n >= p.flushEvery:
-			n -= p.flushEvery
-		default:
-			n = 0
-		}
-		if n == 0 {
-			break
-		}
-		h, err := header(n)
+		h, err := f.domainHeader(ctx, p, c.number)
 		if err != nil {
 			return nil, err
 		}
-		if p.store.HasState(h.Root) {
+		if h.Root == c.root { // not a fork's state
 			return h, nil
 		}
 	}
@@ -182,7 +164,23 @@ func (f *Follower) restoreBase(ctx context.Context, p *domainPipeline, dc domain
 		return nil, fmt.Errorf("verifier: domain %d: the state database has neither the flushed state %s (#%d), an older flushed state, nor the genesis state %s",
 			p.id, dc.FlushedRoot, dc.FlushedNumber, p.genesisRoot)
 	}
-	return header(0)
+	return f.domainHeader(ctx, p, 0)
+}
+
+// domainHeader is the header of indexed domain block n; for block 0, which
+// the index does not hold, the genesis header the pipeline keeps.
+func (f *Follower) domainHeader(ctx context.Context, p *domainPipeline, n uint64) (*types.Header, error) {
+	if n == 0 {
+		if h := p.headerWithRoot(0, p.genesisRoot); h != nil {
+			return h, nil
+		}
+		return nil, fmt.Errorf("verifier: domain %d: genesis header no longer held", p.id)
+	}
+	h, _, err := f.idx.DomainBlock(ctx, p.id, n)
+	if err != nil {
+		return nil, fmt.Errorf("verifier: domain %d block %d: %w", p.id, n, err)
+	}
+	return h, nil
 }
 
 // loadHeaders loads the indexed headers of domain blocks from to to
