@@ -1,10 +1,10 @@
 package devnet
 
 import (
-	"bufio"
 	"context"
 	"encoding/json"
 	"fmt"
+	"io"
 	"os"
 	"path/filepath"
 
@@ -12,6 +12,7 @@ import (
 	"github.com/ethereum/go-ethereum/core/types"
 	"github.com/ethereum/go-ethereum/rlp"
 
+	"github.com/receiptd/receiptd/internal/atomicfile"
 	"github.com/receiptd/receiptd/protocol"
 )
 
@@ -93,7 +94,7 @@ func writeExport(d *Devnet, dir string) (*ExportSummary, error) {
 		Dir: dir, Seed: d.cfg.Seed, Head: BlockRef{Number: head.Header.Number, Hash: head.Hash()},
 		Reorgs: d.Stats().Reorgs, ChainFile: filepath.Join(dir, ChainFileName),
 	}
-	if err := writeFile(sum.ChainFile, func(w *bufio.Writer) error {
+	if err := writeFile(sum.ChainFile, func(w io.Writer) error {
 		cw, err := NewChainWriter(w, d.Network())
 		if err != nil {
 			return err
@@ -154,11 +155,11 @@ func exportDomain(d *Devnet, dc protocol.DomainConfig, dir string) (*DomainSumma
 	}
 	files := []struct {
 		name  string
-		write func(*bufio.Writer) error
+		write func(io.Writer) error
 	}{
-		{GenesisFileName, func(w *bufio.Writer) error { _, err := w.Write(append(genesis, '\n')); return err }},
-		{DomainChainName, func(w *bufio.Writer) error { return writeBlocks(w, chain) }},
-		{HeadFileName, func(w *bufio.Writer) error { _, err := w.Write(append(head, '\n')); return err }},
+		{GenesisFileName, func(w io.Writer) error { _, err := w.Write(append(genesis, '\n')); return err }},
+		{DomainChainName, func(w io.Writer) error { return writeBlocks(w, chain) }},
+		{HeadFileName, func(w io.Writer) error { _, err := w.Write(append(head, '\n')); return err }},
 	}
 	for _, f := range files {
 		if err := writeFile(filepath.Join(dir, f.name), f.write); err != nil {
@@ -170,7 +171,7 @@ func exportDomain(d *Devnet, dc protocol.DomainConfig, dir string) (*DomainSumma
 
 // writeBlocks writes blocks as `geth export` does: each block's RLP, one
 // after another.
-func writeBlocks(w *bufio.Writer, blocks []*types.Block) error {
+func writeBlocks(w io.Writer, blocks []*types.Block) error {
 	for _, b := range blocks {
 		if err := rlp.Encode(w, b); err != nil {
 			return fmt.Errorf("encode domain block #%d: %w", b.NumberU64(), err)
@@ -180,32 +181,10 @@ func writeBlocks(w *bufio.Writer, blocks []*types.Block) error {
 }
 
 // writeFile writes path through a temporary file that it renames into
-// place once written and synced.
-func writeFile(path string, write func(*bufio.Writer) error) error {
-	tmp, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*")
-	if err != nil {
+// place once written and synced (atomicfile).
+func writeFile(path string, write func(io.Writer) error) error {
+	if err := atomicfile.Write(path, 0o644, write); err != nil {
 		return fmt.Errorf("devnet: export: %w", err)
-	}
-	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
-	w := bufio.NewWriterSize(tmp, 1<<20)
-	err = write(w)
-	if err == nil {
-		err = w.Flush()
-	}
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Chmod(tmp.Name(), 0o644)
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), path)
-	}
-	if err != nil {
-		return fmt.Errorf("devnet: export %s: %w", path, err)
 	}
 	return nil
 }

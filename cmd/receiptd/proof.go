@@ -16,6 +16,7 @@ import (
 
 	"github.com/receiptd/receiptd/devnet"
 	"github.com/receiptd/receiptd/indexer"
+	"github.com/receiptd/receiptd/internal/atomicfile"
 	"github.com/receiptd/receiptd/proof"
 	"github.com/receiptd/receiptd/protocol"
 )
@@ -27,55 +28,13 @@ const networkFile = "network.chain"
 // writeNetwork records the network in the data directory (a chain file
 // with no blocks), so that tools such as `proof export` know the spec.
 func writeNetwork(dir string, net devnet.Network) error {
-	return writeFileDurably(dir, networkFile, func(w io.Writer) error {
+	return atomicfile.Write(filepath.Join(dir, networkFile), 0o644, func(w io.Writer) error {
 		cw, err := devnet.NewChainWriter(w, net)
 		if err != nil {
 			return err
 		}
 		return cw.Close()
 	})
-}
-
-// writeFileDurably replaces dir/name with what write writes, so that a
-// crash or power cut at any moment leaves the old file or the new one,
-// whole: a temporary file, synced, renamed over it, and the directory
-// synced.
-func writeFileDurably(dir, name string, write func(io.Writer) error) error {
-	tmp, err := os.CreateTemp(dir, name+".*")
-	if err != nil {
-		return err
-	}
-	defer os.Remove(tmp.Name())
-	err = write(tmp)
-	if err == nil {
-		err = tmp.Sync()
-	}
-	if cerr := tmp.Close(); err == nil {
-		err = cerr
-	}
-	if err == nil {
-		err = os.Rename(tmp.Name(), filepath.Join(dir, name))
-	}
-	if err == nil {
-		err = syncDir(dir)
-	}
-	if err != nil {
-		return fmt.Errorf("write %s: %w", name, err)
-	}
-	return nil
-}
-
-// syncDir makes the entries of dir (a rename into it) durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	return err
 }
 
 func readNetwork(dir string) (devnet.Network, error) {

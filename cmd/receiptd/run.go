@@ -21,6 +21,7 @@ import (
 	"github.com/receiptd/receiptd/graphql"
 	"github.com/receiptd/receiptd/httpserver"
 	"github.com/receiptd/receiptd/indexer"
+	"github.com/receiptd/receiptd/internal/atomicfile"
 	"github.com/receiptd/receiptd/metrics"
 	"github.com/receiptd/receiptd/proof"
 	"github.com/receiptd/receiptd/protocol"
@@ -351,8 +352,14 @@ func claimData(data string, net devnet.Network, embedded bool, logger *slog.Logg
 		return &exitError{code: 2, err: fmt.Errorf("run: --data %s holds the index of another network than the source's; use another directory", data)}
 	}
 	if !embedded {
-		if err := os.Remove(mark); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		switch err := os.Remove(mark); {
+		case errors.Is(err, fs.ErrNotExist):
+		case err != nil:
 			return fmt.Errorf("run: %w", err)
+		default: // durable, as its writing is
+			if err := atomicfile.SyncDir(data); err != nil {
+				return fmt.Errorf("run: %w", err)
+			}
 		}
 		return nil
 	}
@@ -369,7 +376,7 @@ func claimData(data string, net devnet.Network, embedded bool, logger *slog.Logg
 		}
 	}
 	// Durable: an index whose mark a power cut lost would be refused.
-	err := writeFileDurably(data, embeddedMark, func(w io.Writer) error {
+	err := atomicfile.Write(mark, 0o644, func(w io.Writer) error {
 		_, err := io.WriteString(w, "this index follows receiptd run's embedded devnet\n")
 		return err
 	})
