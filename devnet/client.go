@@ -56,14 +56,26 @@ func (c *Client) Head(ctx context.Context) (*protocol.Block, error) {
 	return c.block(ctx, "devnet_head")
 }
 
-// HeadNumber returns the canonical head's number, without the block.
+// HeadNumber returns the canonical head's number, without the block. A
+// node older than devnet_headNumber is asked for the head block.
 func (c *Client) HeadNumber(ctx context.Context) (uint64, error) {
 	var n hexutil.Uint64
-	if err := c.call(ctx, &n, nil, "devnet_headNumber"); err != nil {
+	err := c.call(ctx, &n, nil, "devnet_headNumber")
+	if re := rpc.Error(nil); errors.As(err, &re) && re.ErrorCode() == codeMethodNotFound {
+		b, err := c.Head(ctx)
+		if err != nil {
+			return 0, err
+		}
+		return b.Header.Number, nil
+	}
+	if err != nil {
 		return 0, err
 	}
 	return uint64(n), nil
 }
+
+// codeMethodNotFound is JSON-RPC 2.0's error code for an unknown method.
+const codeMethodNotFound = -32601
 
 // BlockByNumber returns the canonical block at n, or an error wrapping
 // ErrUnknownBlock.

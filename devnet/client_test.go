@@ -290,6 +290,11 @@ func TestClientHostileNode(t *testing.T) {
 	if _, err := c.Head(ctx); !errors.Is(err, ErrBadNode) {
 		t.Errorf("head with a lying summary: %v", err)
 	}
+	// The liar has no devnet_headNumber, as a node older than it: the
+	// client asks for the head block instead, and finds the lie.
+	if _, err := c.HeadNumber(ctx); !errors.Is(err, ErrBadNode) {
+		t.Errorf("head number from a node without devnet_headNumber: %v", err)
+	}
 	if _, err := c.BlockByNumber(ctx, 2); !errors.Is(err, ErrBadNode) {
 		t.Errorf("block #3 for #2: %v", err)
 	}

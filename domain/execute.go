@@ -288,6 +288,9 @@ func (r *run) applyTx(ctx context.Context, i int, tx *types.Transaction, gp *cor
 func (r *run) finalise(ctx context.Context, n int) (common.Hash, error) {
 	withdrawals := []*types.Withdrawal{}
 	if _, _, err := core.PostExecution(ctx, r.config, r.header.Number, r.header.Time, nil, withdrawals, r.evm, uint32(n+1)); err != nil {
+		if cerr := ctx.Err(); cerr != nil { // aborted: the context, not the system call, is the cause
+			return common.Hash{}, cerr
+		}
 		return common.Hash{}, fmt.Errorf("post-execution: %w", err)
 	}
 	r.engine.Finalize(r.chain, r.header, r.evm.StateDB, &types.Body{Withdrawals: withdrawals})

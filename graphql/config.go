@@ -20,7 +20,8 @@ const (
 	// DefaultMaxCost bounds a query's estimated cost: each field counts
 	// once per object it is resolved on, and a connection multiplies its
 	// children by its page size (see cost.go). 50,000 lets a page of 1,000
-	// receipts carry a few dozen fields each.
+	// receipts carry a few dozen fields each. It also bounds the
+	// selections a query expands to, fragments spread included.
 	DefaultMaxCost = 50_000
 	// DefaultMaxBodyBytes bounds a request body and a WebSocket message.
 	DefaultMaxBodyBytes = 256 << 10

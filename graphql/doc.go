@@ -34,9 +34,12 @@
 // Before graphql-go parses a query, check (cost.go, over a small parser in
 // docparse.go and lexer.go) refuses: syntax errors, nesting deeper than
 // Config.MaxDepth, more than MaxAliases aliases, page sizes over MaxPage,
-// and an estimated cost over MaxCost, where each field counts once per
+// an estimated cost over MaxCost, where each field counts once per
 // object it is resolved on and a connection multiplies its selection by
-// its page size (a plain list by 10). Bodies over MaxBodyBytes get 413;
+// its page size (a plain list by 10), and more than MaxCost selections
+// once fragments are expanded (a fragment's count each time it is
+// spread, so a chain of fragments spread many times is refused before
+// it is walked for long). Bodies over MaxBodyBytes get 413;
 // each query runs under Timeout, at most GOMAXPROCS at once (server.go
 // says why), the rest waiting in arrival order. Errors are
 // GraphQL errors; failures of receiptd's own (a corrupt record, a

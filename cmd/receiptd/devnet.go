@@ -173,7 +173,7 @@ func (s *shapeFlags) validate() error {
 		name string
 		zero bool
 	}{
-		{"domains", *s.domains == 0}, {"operators", *s.operators == 0}, {"tx-per-block", *s.txPerBlock == 0},
+		{"seed", *s.seed == 0}, {"domains", *s.domains == 0}, {"operators", *s.operators == 0}, {"tx-per-block", *s.txPerBlock == 0},
 		{"max-reorg-depth", *s.maxReorgDepth == 0}, {"challenge-period", *s.challengePeriod == 0},
 	} {
 		if f.zero {

@@ -151,7 +151,9 @@ func runProofVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	defer cancel()
 	p, err := proof.VerifyEvidence(vctx, b)
 	switch {
-	case errors.Is(err, context.DeadlineExceeded) && ctx.Err() == nil:
+	case ctx.Err() != nil:
+		return &exitError{code: 2, err: fmt.Errorf("proof verify: interrupted before the check ended: %w", ctx.Err())}
+	case errors.Is(err, context.DeadlineExceeded):
 		return &exitError{code: 1, err: fmt.Errorf("proof not verified: its check ran past --timeout %v (the file's own chain spec sets how much gas a transaction may spend)", *timeout)}
 	case err != nil:
 		return &exitError{code: 1, err: fmt.Errorf("proof does not hold: %w", err)}

@@ -167,4 +167,11 @@ func TestProofVerifyTimeout(t *testing.T) {
 	if err := runProofVerify(context.Background(), []string{"--timeout", "0s", "x"}, &out, &errs); exitCode(err, io.Discard) != 2 {
 		t.Fatalf("--timeout 0: %v", err)
 	}
+	// Interrupted (Ctrl-C) is no verdict on the proof: status 2.
+	ctx, cancel := context.WithCancel(context.Background())
+	time.AfterFunc(100*time.Millisecond, cancel)
+	err = runProofVerify(ctx, []string{"../../proof/testdata/loop-gas-2e62.proof"}, &out, &errs)
+	if code := exitCode(err, io.Discard); code != 2 || !strings.Contains(err.Error(), "interrupted") {
+		t.Fatalf("interrupted: status %d, %v", code, err)
+	}
 }

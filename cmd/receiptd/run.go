@@ -238,8 +238,8 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 			}
 			return gs
 		},
-		Verify: func(_ context.Context, p *protocol.FraudProof) error {
-			return pv.VerifyFraudProof(follower.LatestState(), p)
+		Verify: func(ctx context.Context, p *protocol.FraudProof) error {
+			return pv.Verify(ctx, follower.LatestState(), p) // within the query's time limit
 		},
 		Submit:              src.SubmitFraudProof,
 		Observe:             m.RecordGraphQL,
