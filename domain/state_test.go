@@ -109,16 +109,7 @@ func TestStateStorePersists(t *testing.T) {
 // and the root node, written last, would sit in the log's unwritten tail.
 func TestStateStoreFlushSurvivesACrash(t *testing.T) {
 	dir := t.TempDir()
-	db, err := OpenPebble(dir)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db.Close()
-	store, gblock, err := OpenStateStore(db, testGenesis(t, 4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store.Close()
+	store, gblock := openStoreAt(t, dir)
 	chain := testChain{gblock.Hash(): gblock.Header()}
 	parent := gblock
 	for n := 1; n <= 3; n++ {
@@ -132,20 +123,31 @@ func TestStateStoreFlushSurvivesACrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Remove(filepath.Join(crashed, "LOCK"))
-	db2, err := OpenPebble(crashed)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer db2.Close()
-	store2, _, err := OpenStateStore(db2, testGenesis(t, 4))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer store2.Close()
-	if !store2.HasState(parent.Root()) {
+	restarted, _ := openStoreAt(t, crashed)
+	if !restarted.HasState(parent.Root()) {
 		t.Fatal("the flushed state is not on disk after Flush returned")
 	}
-	walkState(t, store2, parent.Root())
+	walkState(t, restarted, parent.Root())
+}
+
+// openStoreAt opens the test genesis's state store on a pebble database
+// in dir, both closed when the test ends.
+func openStoreAt(t *testing.T, dir string) (*StateStore, *types.Block) {
+	t.Helper()
+	db, err := OpenPebble(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	store, gblock, err := OpenStateStore(db, testGenesis(t, 4))
+	if err != nil {
+		db.Close()
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		store.Close()
+		db.Close()
+	})
+	return store, gblock
 }
 
 func TestStateStoreGenesisMismatch(t *testing.T) {
