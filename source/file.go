@@ -16,13 +16,16 @@ import (
 // whole file is read and checked once at open, so a truncated or corrupt
 // file fails at once rather than halfway through. The first blocks that
 // check decodes are kept for the follower, which starts there, so a file
-// of up to recentBlocks blocks is decoded only once; later blocks are
-// read again in order as the follower asks, keeping a window of recent
-// ones so memory stays bounded whatever the file's size.
+// of up to recentBlocks blocks (and recentBytes) is decoded only once;
+// later blocks are read again in order as the follower asks, keeping a
+// window of recent ones so memory stays bounded whatever the file's size
+// and its blocks' sizes.
 type File struct {
 	path  string
 	net   devnet.Network
 	count uint64
+	// The window's bounds: recentBlocks and recentBytes (tests set less).
+	maxBlocks, maxBytes int
 
 	mu struct {
 		sync.Mutex
@@ -30,24 +33,58 @@ type File struct {
 		r      *devnet.ChainReader
 		next   uint64 // number of the block r returns next
 		recent map[uint64]*protocol.Block
+		oldest uint64 // the lowest number recent may hold
+		bytes  int    // blockBytes of what recent holds
 	}
 }
 
 var _ Source = (*File)(nil)
 
-// recentBlocks is the window kept for the follower's look-backs.
-const recentBlocks = 512
+// The window kept for the follower's look-backs: at most recentBlocks
+// blocks and recentBytes of them (blockBytes), the newest always.
+const (
+	recentBlocks = 512
+	recentBytes  = 256 << 20
+)
+
+// blockBytes estimates the memory a decoded block holds: its
+// transactions' bytes, which dominate, and a kilobyte for the rest.
+func blockBytes(b *protocol.Block) int {
+	n := 1 << 10
+	for _, bu := range b.Body.Bundles {
+		for _, x := range bu.Extrinsics {
+			n += len(x)
+		}
+	}
+	return n
+}
+
+// keep adds block n, the newest, to the window and drops the oldest ones
+// past its bounds; fl.mu is held.
+func (fl *File) keep(n uint64, b *protocol.Block) {
+	fl.mu.recent[n] = b
+	fl.mu.bytes += blockBytes(b)
+	for fl.mu.oldest < n && (len(fl.mu.recent) > fl.maxBlocks || fl.mu.bytes > fl.maxBytes) {
+		if old, ok := fl.mu.recent[fl.mu.oldest]; ok {
+			fl.mu.bytes -= blockBytes(old)
+			delete(fl.mu.recent, fl.mu.oldest)
+		}
+		fl.mu.oldest++
+	}
+}
 
 // OpenFile opens and checks a chain file.
-func OpenFile(path string) (*File, error) {
-	fl := &File{path: path}
+func OpenFile(path string) (*File, error) { return openFile(path, recentBlocks, recentBytes) }
+
+func openFile(path string, maxBlocks, maxBytes int) (*File, error) {
+	fl := &File{path: path, maxBlocks: maxBlocks, maxBytes: maxBytes}
 	r, f, err := fl.open()
 	if err != nil {
 		return nil, err
 	}
 	defer f.Close()
 	fl.net = r.Network()
-	fl.mu.recent = map[uint64]*protocol.Block{}
+	fl.mu.recent, fl.mu.oldest = map[uint64]*protocol.Block{}, 1
 	for {
 		b, err := r.Next()
 		if errors.Is(err, io.EOF) {
@@ -60,8 +97,10 @@ func OpenFile(path string) (*File, error) {
 			return nil, fmt.Errorf("source: %s: block %d follows block %d", path, b.Header.Number, fl.count)
 		}
 		fl.count++
-		if fl.count <= recentBlocks {
+		// The first blocks, as long as the window takes them all.
+		if size := blockBytes(b); fl.count == uint64(len(fl.mu.recent))+1 && len(fl.mu.recent) < fl.maxBlocks && fl.mu.bytes+size <= fl.maxBytes {
 			fl.mu.recent[fl.count] = b
+			fl.mu.bytes += size
 		}
 	}
 	return fl, nil
@@ -104,6 +143,7 @@ func (fl *File) BlockByNumber(ctx context.Context, n uint64) (*protocol.Block, e
 		}
 		fl.mu.r, fl.mu.f, fl.mu.next = r, f, 1
 		clear(fl.mu.recent)
+		fl.mu.oldest, fl.mu.bytes = 1, 0
 	}
 	for fl.mu.next <= n {
 		if err := ctx.Err(); err != nil {
@@ -117,8 +157,7 @@ func (fl *File) BlockByNumber(ctx context.Context, n uint64) (*protocol.Block, e
 			fl.closeReader()
 			return nil, fmt.Errorf("source: %s: block %d: %w", fl.path, next, err)
 		}
-		fl.mu.recent[fl.mu.next] = b
-		delete(fl.mu.recent, fl.mu.next-min(fl.mu.next, recentBlocks))
+		fl.keep(fl.mu.next, b)
 		fl.mu.next++
 	}
 	return fl.mu.recent[n], nil

@@ -41,18 +41,39 @@ func TestFileBlockByNumber(t *testing.T) {
 		{"backward", seq(len(want), 1, -1)},
 		{"forward again", seq(1, len(want), 1)},
 	}
-	for _, o := range orders {
-		t.Run(o.name, func(t *testing.T) {
-			for _, n := range o.seq {
-				b, err := fl.BlockByNumber(ctx, n)
-				if err != nil {
-					t.Fatalf("block %d: %v", n, err)
-				}
-				if b.Hash() != want[n-1].Hash() {
-					t.Fatalf("block %d is %s, the file has %s", n, b.Hash(), want[n-1].Hash())
-				}
+	// The window's bounds, by count and by bytes: the default holds the
+	// whole file; smaller ones make reads go back to the file.
+	small := blockBytes(want[len(want)-1]) + 1
+	for _, w := range []struct {
+		name               string
+		maxBlocks, maxBytes int
+	}{{"default window", recentBlocks, recentBytes}, {"3 blocks", 3, recentBytes}, {"a block's bytes", recentBlocks, small}} {
+		fl := fl
+		if w.maxBlocks != recentBlocks || w.maxBytes != recentBytes {
+			if fl, err = openFile(path, w.maxBlocks, w.maxBytes); err != nil {
+				t.Fatal(err)
 			}
-		})
+			defer fl.Close()
+		}
+		for _, o := range orders {
+			t.Run(w.name+"/"+o.name, func(t *testing.T) {
+				for _, n := range o.seq {
+					b, err := fl.BlockByNumber(ctx, n)
+					if err != nil {
+						t.Fatalf("block %d: %v", n, err)
+					}
+					if b.Hash() != want[n-1].Hash() {
+						t.Fatalf("block %d is %s, the file has %s", n, b.Hash(), want[n-1].Hash())
+					}
+					fl.mu.Lock()
+					held, bytes := len(fl.mu.recent), fl.mu.bytes
+					fl.mu.Unlock()
+					if held > w.maxBlocks || held > 1 && bytes > w.maxBytes {
+						t.Fatalf("after block %d the window holds %d blocks, %d bytes; bounds %d, %d", n, held, bytes, w.maxBlocks, w.maxBytes)
+					}
+				}
+			})
+		}
 	}
 	for _, n := range []uint64{0, uint64(len(want)) + 1} {
 		if _, err := fl.BlockByNumber(ctx, n); !errors.Is(err, ErrNotFound) {
