@@ -174,6 +174,10 @@ func NewChainReader(r io.Reader) (*ChainReader, error) {
 // Network returns the recorded network.
 func (cr *ChainReader) Network() Network { return cr.net }
 
+// Offset is the file offset of the next item: across a call to Next,
+// its change is the block's encoded size.
+func (cr *ChainReader) Offset() int64 { return cr.offset }
+
 // Next returns the next block. After the last block it checks the trailer
 // and returns io.EOF; a file that ends without one is truncated.
 func (cr *ChainReader) Next() (*protocol.Block, error) {

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"sync/atomic"
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/common/hexutil"
@@ -25,7 +26,8 @@ const maxResponseBytes = 4*protocol.MaxBlockBytes + 1<<20
 // everything the node sends at the boundary and reports a node that breaks
 // the API with errors wrapping ErrBadNode. Safe for concurrent use.
 type Client struct {
-	c *rpc.Client
+	c            *rpc.Client
+	noHeadNumber atomic.Bool // the node predates devnet_headNumber
 }
 
 // Dial connects to a node at an http://, https://, ws:// or wss:// URL.
@@ -60,8 +62,12 @@ func (c *Client) Head(ctx context.Context) (*protocol.Block, error) {
 // node older than devnet_headNumber is asked for the head block.
 func (c *Client) HeadNumber(ctx context.Context) (uint64, error) {
 	var n hexutil.Uint64
-	err := c.call(ctx, &n, nil, "devnet_headNumber")
-	if re := rpc.Error(nil); errors.As(err, &re) && re.ErrorCode() == codeMethodNotFound {
+	var err error
+	if !c.noHeadNumber.Load() {
+		err = c.call(ctx, &n, nil, "devnet_headNumber")
+	}
+	if re := rpc.Error(nil); c.noHeadNumber.Load() || errors.As(err, &re) && re.ErrorCode() == codeMethodNotFound {
+		c.noHeadNumber.Store(true) // asked once
 		b, err := c.Head(ctx)
 		if err != nil {
 			return 0, err

@@ -25,48 +25,45 @@ type File struct {
 	net   devnet.Network
 	count uint64
 	// The window's bounds: recentBlocks and recentBytes (tests set less).
-	maxBlocks, maxBytes int
+	maxBlocks int
+	maxBytes  int64
 
 	mu struct {
 		sync.Mutex
 		f      *os.File
 		r      *devnet.ChainReader
 		next   uint64 // number of the block r returns next
-		recent map[uint64]*protocol.Block
+		recent map[uint64]sized
 		oldest uint64 // the lowest number recent may hold
-		bytes  int    // blockBytes of what recent holds
+		bytes  int64  // the sizes of what recent holds
 	}
 }
 
 var _ Source = (*File)(nil)
 
 // The window kept for the follower's look-backs: at most recentBlocks
-// blocks and recentBytes of them (blockBytes), the newest always.
+// blocks and recentBytes of them, by encoded size (a decoded block holds
+// about as much: its transactions', proofs' and submissions' bytes), the
+// newest always.
 const (
 	recentBlocks = 512
 	recentBytes  = 256 << 20
 )
 
-// blockBytes estimates the memory a decoded block holds: its
-// transactions' bytes, which dominate, and a kilobyte for the rest.
-func blockBytes(b *protocol.Block) int {
-	n := 1 << 10
-	for _, bu := range b.Body.Bundles {
-		for _, x := range bu.Extrinsics {
-			n += len(x)
-		}
-	}
-	return n
+// sized is a decoded block and its encoded size.
+type sized struct {
+	b    *protocol.Block
+	size int64
 }
 
 // keep adds block n, the newest, to the window and drops the oldest ones
 // past its bounds; fl.mu is held.
-func (fl *File) keep(n uint64, b *protocol.Block) {
+func (fl *File) keep(n uint64, b sized) {
 	fl.mu.recent[n] = b
-	fl.mu.bytes += blockBytes(b)
+	fl.mu.bytes += b.size
 	for fl.mu.oldest < n && (len(fl.mu.recent) > fl.maxBlocks || fl.mu.bytes > fl.maxBytes) {
 		if old, ok := fl.mu.recent[fl.mu.oldest]; ok {
-			fl.mu.bytes -= blockBytes(old)
+			fl.mu.bytes -= old.size
 			delete(fl.mu.recent, fl.mu.oldest)
 		}
 		fl.mu.oldest++
@@ -76,7 +73,7 @@ func (fl *File) keep(n uint64, b *protocol.Block) {
 // OpenFile opens and checks a chain file.
 func OpenFile(path string) (*File, error) { return openFile(path, recentBlocks, recentBytes) }
 
-func openFile(path string, maxBlocks, maxBytes int) (*File, error) {
+func openFile(path string, maxBlocks int, maxBytes int64) (*File, error) {
 	fl := &File{path: path, maxBlocks: maxBlocks, maxBytes: maxBytes}
 	r, f, err := fl.open()
 	if err != nil {
@@ -84,8 +81,9 @@ func openFile(path string, maxBlocks, maxBytes int) (*File, error) {
 	}
 	defer f.Close()
 	fl.net = r.Network()
-	fl.mu.recent, fl.mu.oldest = map[uint64]*protocol.Block{}, 1
+	fl.mu.recent, fl.mu.oldest = map[uint64]sized{}, 1
 	for {
+		at := r.Offset()
 		b, err := r.Next()
 		if errors.Is(err, io.EOF) {
 			break
@@ -98,8 +96,8 @@ func openFile(path string, maxBlocks, maxBytes int) (*File, error) {
 		}
 		fl.count++
 		// The first blocks, as long as the window takes them all.
-		if size := blockBytes(b); fl.count == uint64(len(fl.mu.recent))+1 && len(fl.mu.recent) < fl.maxBlocks && fl.mu.bytes+size <= fl.maxBytes {
-			fl.mu.recent[fl.count] = b
+		if size := r.Offset() - at; fl.count == uint64(len(fl.mu.recent))+1 && len(fl.mu.recent) < fl.maxBlocks && fl.mu.bytes+size <= fl.maxBytes {
+			fl.mu.recent[fl.count] = sized{b, size}
 			fl.mu.bytes += size
 		}
 	}
@@ -133,7 +131,7 @@ func (fl *File) BlockByNumber(ctx context.Context, n uint64) (*protocol.Block, e
 	fl.mu.Lock()
 	defer fl.mu.Unlock()
 	if b, ok := fl.mu.recent[n]; ok {
-		return b, nil
+		return b.b, nil
 	}
 	if fl.mu.r == nil || n < fl.mu.next {
 		fl.closeReader()
@@ -149,6 +147,7 @@ func (fl *File) BlockByNumber(ctx context.Context, n uint64) (*protocol.Block, e
 		if err := ctx.Err(); err != nil {
 			return nil, err
 		}
+		at := fl.mu.r.Offset()
 		b, err := fl.mu.r.Next()
 		if err != nil {
 			// The stream stands mid-item: the next call opens the file
@@ -157,10 +156,10 @@ func (fl *File) BlockByNumber(ctx context.Context, n uint64) (*protocol.Block, e
 			fl.closeReader()
 			return nil, fmt.Errorf("source: %s: block %d: %w", fl.path, next, err)
 		}
-		fl.keep(fl.mu.next, b)
+		fl.keep(fl.mu.next, sized{b, fl.mu.r.Offset() - at})
 		fl.mu.next++
 	}
-	return fl.mu.recent[n], nil
+	return fl.mu.recent[n].b, nil
 }
 
 // Notify returns nil: a file never moves.

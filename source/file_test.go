@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"testing"
 
+	"github.com/ethereum/go-ethereum/rlp"
+
 	"github.com/receiptd/receiptd/devnet"
 	"github.com/receiptd/receiptd/protocol"
 )
@@ -43,10 +45,11 @@ func TestFileBlockByNumber(t *testing.T) {
 	}
 	// The window's bounds, by count and by bytes: the default holds the
 	// whole file; smaller ones make reads go back to the file.
-	small := blockBytes(want[len(want)-1]) + 1
+	small := int64(len(mustEncode(t, want[len(want)-1]))) + 1
 	for _, w := range []struct {
-		name               string
-		maxBlocks, maxBytes int
+		name      string
+		maxBlocks int
+		maxBytes  int64
 	}{{"default window", recentBlocks, recentBytes}, {"3 blocks", 3, recentBytes}, {"a block's bytes", recentBlocks, small}} {
 		fl := fl
 		if w.maxBlocks != recentBlocks || w.maxBytes != recentBytes {
@@ -67,6 +70,10 @@ func TestFileBlockByNumber(t *testing.T) {
 					}
 					fl.mu.Lock()
 					held, bytes := len(fl.mu.recent), fl.mu.bytes
+					if _, ok := fl.mu.recent[n]; !ok {
+						fl.mu.Unlock()
+						t.Fatalf("block %d was read but is not in the window", n)
+					}
 					fl.mu.Unlock()
 					if held > w.maxBlocks || held > 1 && bytes > w.maxBytes {
 						t.Fatalf("after block %d the window holds %d blocks, %d bytes; bounds %d, %d", n, held, bytes, w.maxBlocks, w.maxBytes)
@@ -158,4 +165,13 @@ func TestFileRecoversFromAFailedRead(t *testing.T) {
 	if b.Hash() != want[blocks-1].Hash() {
 		t.Fatalf("block %d is %s, the file has %s", blocks, b.Hash(), want[blocks-1].Hash())
 	}
+}
+
+func mustEncode(t *testing.T, b *protocol.Block) []byte {
+	t.Helper()
+	enc, err := rlp.EncodeToBytes(b)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return enc
 }

@@ -201,7 +201,8 @@ func (p *domainPipeline) release(keep uint64) error {
 		delete(p.roots, root)
 	}
 	for h, hdr := range p.headers {
-		if n := hdr.Number.Uint64(); n+300 < keep {
+		// The genesis header stays: a restore or a proof may start there.
+		if n := hdr.Number.Uint64(); n > 0 && n+300 < keep {
 			delete(p.headers, h)
 		}
 	}

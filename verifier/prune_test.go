@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"log/slog"
+	"math/big"
 	"os"
 	"path/filepath"
 	"regexp"
@@ -14,6 +15,7 @@ import (
 
 	"github.com/ethereum/go-ethereum/common"
 	"github.com/ethereum/go-ethereum/core/rawdb"
+	"github.com/ethereum/go-ethereum/core/types"
 
 	"github.com/receiptd/receiptd/devnet"
 	"github.com/receiptd/receiptd/domain"
@@ -243,4 +245,30 @@ func (s *syncBuffer) String() string {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	return s.b.String()
+}
+
+// Releasing old states keeps the genesis header: a rollback to the
+// genesis snapshot, a restore from genesis and a proof of an early block
+// all start from it, however long the follower has run.
+func TestReleaseKeepsTheGenesisHeader(t *testing.T) {
+	g, err := domain.NewGenesis(domain.GenesisSpec{ChainID: big.NewInt(7)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	p, gblock, err := newDomainPipeline(1, g, rawdb.NewMemoryDatabase(), 4, 1)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.close()
+	old := &types.Header{Number: big.NewInt(5), Difficulty: new(big.Int)}
+	p.headers[old.Hash()] = old
+	if err := p.release(10_000); err != nil {
+		t.Fatal(err)
+	}
+	if p.headerWithRoot(0, gblock.Root()) == nil {
+		t.Fatal("the genesis header was released")
+	}
+	if p.headers[old.Hash()] != nil {
+		t.Fatal("an old header was kept")
+	}
 }

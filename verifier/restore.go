@@ -123,7 +123,7 @@ func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domain
 			}
 			delete(p.roots, prev)
 		}
-		if m%256 == 0 { // headers BLOCKHASH can no longer read (genesis stays: restoreBase may need it)
+		if m%256 == 0 { // headers BLOCKHASH can no longer read (genesis stays, as in release)
 			for h, hdr := range p.headers {
 				if n := hdr.Number.Uint64(); n > 0 && n+256 < m {
 					delete(p.headers, h)
@@ -143,21 +143,32 @@ func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domain
 // genesis, which the state database holds from its creation, so that a
 // missing state directory costs a re-execution, never the index.
 func (f *Follower) restoreBase(ctx context.Context, p *domainPipeline, dc domainCheckpoint) (*types.Header, error) {
-	candidates := []flushedState{{root: dc.FlushedRoot, number: dc.FlushedNumber}}
+	try := func(c flushedState) (*types.Header, error) {
+		if c.number == 0 || !p.store.HasState(c.root) {
+			return nil, nil
+		}
+		h, err := f.domainHeader(ctx, p, c.number)
+		if err != nil || h.Root != c.root { // a fork's state
+			return nil, err
+		}
+		return h, nil
+	}
+	// The checkpoint's own first: the common case, a crash, reads no more.
+	if h, err := try(flushedState{root: dc.FlushedRoot, number: dc.FlushedNumber}); h != nil || err != nil {
+		return h, err
+	}
 	named, err := f.checkpointFlushed(ctx, p.id)
 	if err != nil {
 		return nil, err
 	}
-	for _, c := range append(candidates, named...) { // newest first
-		if c.number == 0 || !p.store.HasState(c.root) {
+	tried := map[common.Hash]bool{dc.FlushedRoot: true}
+	for _, c := range named { // newest first
+		if tried[c.root] {
 			continue
 		}
-		h, err := f.domainHeader(ctx, p, c.number)
-		if err != nil {
-			return nil, err
-		}
-		if h.Root == c.root { // not a fork's state
-			return h, nil
+		tried[c.root] = true
+		if h, err := try(c); h != nil || err != nil {
+			return h, err
 		}
 	}
 	if !p.store.HasState(p.genesisRoot) {

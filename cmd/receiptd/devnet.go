@@ -176,7 +176,9 @@ func (s *shapeFlags) validate() error {
 		{"seed", *s.seed == 0}, {"domains", *s.domains == 0}, {"operators", *s.operators == 0}, {"tx-per-block", *s.txPerBlock == 0},
 		{"max-reorg-depth", *s.maxReorgDepth == 0}, {"challenge-period", *s.challengePeriod == 0},
 	} {
-		if f.zero {
+		if f.zero && f.name == "seed" {
+			errs = append(errs, errors.New("--seed 0: want a nonzero seed"))
+		} else if f.zero {
 			errs = append(errs, fmt.Errorf("--%s 0: want 1 or more", f.name))
 		}
 	}

@@ -96,7 +96,7 @@ func runProof(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 // runProofVerify is `receiptd proof verify [--spec HASH | --data DIR]
 // FILE`. Exit status: 0 the proof holds on the expected network, 1 it does
 // not (or the file is for another network, or its check ran past
-// --timeout), 2 unusable input. The timeout matters without --spec or
+// --timeout), 2 unusable input or an interrupted check. The timeout matters without --spec or
 // --data: the file's own chain spec sets the gas limit a re-executed
 // transaction may spend.
 func runProofVerify(ctx context.Context, args []string, stdout, stderr io.Writer) error {
@@ -151,7 +151,7 @@ func runProofVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	defer cancel()
 	p, err := proof.VerifyEvidence(vctx, b)
 	switch {
-	case ctx.Err() != nil:
+	case err != nil && ctx.Err() != nil:
 		return &exitError{code: 2, err: fmt.Errorf("proof verify: interrupted before the check ended: %w", ctx.Err())}
 	case errors.Is(err, context.DeadlineExceeded):
 		return &exitError{code: 1, err: fmt.Errorf("proof not verified: its check ran past --timeout %v (the file's own chain spec sets how much gas a transaction may spend)", *timeout)}

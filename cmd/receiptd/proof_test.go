@@ -170,8 +170,12 @@ func TestProofVerifyTimeout(t *testing.T) {
 	// Interrupted (Ctrl-C) is no verdict on the proof: status 2.
 	ctx, cancel := context.WithCancel(context.Background())
 	time.AfterFunc(100*time.Millisecond, cancel)
+	start := time.Now()
 	err = runProofVerify(ctx, []string{"../../proof/testdata/loop-gas-2e62.proof"}, &out, &errs)
 	if code := exitCode(err, io.Discard); code != 2 || !strings.Contains(err.Error(), "interrupted") {
 		t.Fatalf("interrupted: status %d, %v", code, err)
+	}
+	if took := time.Since(start); took > 30*time.Second { // --timeout's default is a minute
+		t.Fatalf("the interrupt took %v to end the check", took)
 	}
 }

@@ -16,12 +16,14 @@ import (
 	"path/filepath"
 )
 
-// Write replaces path with what write writes (buffered), with mode perm.
+// Write replaces path with what write writes (buffered), with mode perm
+// (the umask does not apply). An error after the rename (the directory
+// sync) leaves the new file in place.
 func Write(path string, perm os.FileMode, write func(io.Writer) error) error {
 	dir := filepath.Dir(path)
 	tmp, err := os.CreateTemp(dir, "."+filepath.Base(path)+".*")
 	if err != nil {
-		return err
+		return fmt.Errorf("write %s: %w", path, err)
 	}
 	defer os.Remove(tmp.Name()) // fails harmlessly once renamed
 	w := bufio.NewWriterSize(tmp, 1<<20)
