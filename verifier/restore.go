@@ -139,9 +139,12 @@ func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domain
 // flushed state the checkpoint names; when that is gone (the state
 // directory was lost, or a backup copied the index alone), the newest of
 // the flushed states the index's checkpoints name that is still on disk
-// and on the indexed chain (pruning keeps exactly those whole); else
-// genesis, which the state database holds from its creation, so that a
-// missing state directory costs a re-execution, never the index.
+// and on the indexed chain (pruning keeps those whole; a checkpoint that
+// a rollback brought back may name one pruned meanwhile, and the rebuild
+// then fails on a missing node); else genesis, which the state database
+// holds from its creation, so that a missing state directory costs a
+// re-execution, never the index. Whole states on disk that no checkpoint
+// names (an older backup of state/) are not used.
 func (f *Follower) restoreBase(ctx context.Context, p *domainPipeline, dc domainCheckpoint) (*types.Header, error) {
 	try := func(c flushedState) (*types.Header, error) {
 		if c.number == 0 || !p.store.HasState(c.root) {
