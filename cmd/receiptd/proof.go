@@ -104,7 +104,7 @@ func runProofVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	fs.SetOutput(stderr)
 	specFlag := fs.String("spec", "", "hash of the chain spec the proof must be for (the consensus genesis header's parent hash)")
 	data := fs.String("data", "", "data directory of a receiptd run: the proof must be for the network it follows")
-	timeout := fs.Duration("timeout", time.Minute, "give up on a check that runs longer (a proof of a real network's block takes well under a second)")
+	timeout := fs.Duration("timeout", time.Minute, "give up on the check's re-execution when it runs longer (a real network's block takes well under a second)")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
