@@ -261,7 +261,7 @@ func (n *Node) watchHeads() {
 				case err = <-sub.Err():
 				default:
 				}
-				if err != nil {
+				if err != nil && n.ctx.Err() == nil { // not the source closing
 					n.opts.Logger.Warn("head subscription ended", "err", err)
 					n.drop(c)
 				}

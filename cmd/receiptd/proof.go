@@ -105,6 +105,11 @@ func runProofVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 	specFlag := fs.String("spec", "", "hash of the chain spec the proof must be for (the consensus genesis header's parent hash)")
 	data := fs.String("data", "", "data directory of a receiptd run: the proof must be for the network it follows")
 	timeout := fs.Duration("timeout", time.Minute, "give up on the check's re-execution when it runs longer (a real network's block takes well under a second)")
+	fs.Usage = func() {
+		fmt.Fprintln(stderr, "Usage: receiptd proof verify [--spec HASH | --data DIR] [--timeout D] FILE")
+		fmt.Fprintln(stderr, "\nChecks a proof file offline. Exit status: 0 the proof holds, 1 it does not (and why), 2 unusable input. Flags go before FILE.")
+		fs.PrintDefaults()
+	}
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return nil
@@ -112,7 +117,7 @@ func runProofVerify(ctx context.Context, args []string, stdout, stderr io.Writer
 		return usageError("proof verify: %v", err)
 	}
 	if fs.NArg() != 1 {
-		return usageError("proof verify: want one FILE")
+		return usageError("proof verify: want one FILE, after the flags")
 	}
 	if *specFlag != "" && *data != "" {
 		return usageError("proof verify: --spec and --data exclude each other")

@@ -106,7 +106,7 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 	badf := func(format string, args ...any) { bad = append(bad, fmt.Errorf(format, args...)) }
 	var level slog.Level
 	if err := level.UnmarshalText([]byte(*logLevel)); err != nil {
-		badf("--log-level: %v", err)
+		badf("--log-level %q: want debug, info, warn or error", *logLevel)
 	}
 	if *challenger && *dryRun {
 		badf("--challenger and --challenge-dry-run exclude each other")

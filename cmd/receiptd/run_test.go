@@ -278,7 +278,7 @@ func TestRunRefusesBadSettings(t *testing.T) {
 		{"operators, without follow-on fault errors", []string{"--operators", "-1"}, "operators per domain -1"},
 		// Every problem at once, not the first alone.
 		{"all at once", []string{"--log-level", "loud", "--workers", "-3", "--domains", "65", "--fork-probability", "2"},
-			"--log-level: slog: level string \"loud\": unknown name\n--workers -3 is negative\ndevnet: invalid config: domains 65: want 1 to 64\nfork probability 2: want below 1"},
+			"--log-level \"loud\": want debug, info, warn or error\n--workers -3 is negative\ndevnet: invalid config: domains 65: want 1 to 64\nfork probability 2: want below 1"},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			data := t.TempDir()
