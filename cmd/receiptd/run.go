@@ -134,6 +134,9 @@ func runRun(ctx context.Context, args []string, stdout, stderr io.Writer) error 
 		if err := shape.validate(); err != nil {
 			bad = append(bad, err)
 		}
+		if *exitAtHead { // it would stop at once, at block 0
+			badf("--exit-at-head stops at a --source's head; the embedded devnet makes its chain as it goes")
+		}
 	}
 	if len(bad) > 0 {
 		return usageError("run: %w", errors.Join(bad...))

@@ -272,6 +272,7 @@ func TestRunRefusesBadSettings(t *testing.T) {
 		{"negative workers", []string{"--workers", "-3"}, "--workers -3 is negative"},
 		{"no domains (not the default)", []string{"--domains", "0"}, "--domains 0: want 1 or more"},
 		{"seed 0 (not the default)", []string{"--seed", "0"}, "--seed 0: want a nonzero seed"},
+		{"exit at the embedded devnet's head", []string{"--exit-at-head"}, "--exit-at-head stops at a --source's head"},
 		{"no challenge period", []string{"--challenge-period", "0"}, "--challenge-period 0: want 1 or more"},
 		{"negative block time", []string{"--block-time", "-1s"}, "block time -1s is negative"},
 		{"negative fork probability", []string{"--fork-probability", "-0.5"}, "--fork-probability -0.5"},
