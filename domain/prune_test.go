@@ -131,20 +131,7 @@ func TestStateStorePrune(t *testing.T) {
 // when the test ends, and returns it with its database and genesis block.
 func openTempStore(t *testing.T) (ethdb.Database, *StateStore, *types.Block) {
 	t.Helper()
-	db, err := OpenPebble(t.TempDir())
-	if err != nil {
-		t.Fatal(err)
-	}
-	store, gblock, err := OpenStateStore(db, testGenesis(t, 4))
-	if err != nil {
-		db.Close()
-		t.Fatal(err)
-	}
-	t.Cleanup(func() {
-		store.Close()
-		db.Close()
-	})
-	return db, store, gblock
+	return openStoreAt(t, t.TempDir())
 }
 
 func TestStateStorePruneCancelled(t *testing.T) {

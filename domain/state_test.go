@@ -109,7 +109,7 @@ func TestStateStorePersists(t *testing.T) {
 // and the root node, written last, would sit in the log's unwritten tail.
 func TestStateStoreFlushSurvivesACrash(t *testing.T) {
 	dir := t.TempDir()
-	store, gblock := openStoreAt(t, dir)
+	_, store, gblock := openStoreAt(t, dir)
 	chain := testChain{gblock.Hash(): gblock.Header()}
 	parent := gblock
 	for n := 1; n <= 3; n++ {
@@ -123,7 +123,7 @@ func TestStateStoreFlushSurvivesACrash(t *testing.T) {
 		t.Fatal(err)
 	}
 	os.Remove(filepath.Join(crashed, "LOCK"))
-	restarted, _ := openStoreAt(t, crashed)
+	_, restarted, _ := openStoreAt(t, crashed)
 	if !restarted.HasState(parent.Root()) {
 		t.Fatal("the flushed state is not on disk after Flush returned")
 	}
@@ -131,8 +131,9 @@ func TestStateStoreFlushSurvivesACrash(t *testing.T) {
 }
 
 // openStoreAt opens the test genesis's state store on a pebble database
-// in dir, both closed when the test ends.
-func openStoreAt(t *testing.T, dir string) (*StateStore, *types.Block) {
+// in dir, both closed when the test ends, and returns them with the
+// genesis block.
+func openStoreAt(t *testing.T, dir string) (ethdb.Database, *StateStore, *types.Block) {
 	t.Helper()
 	db, err := OpenPebble(dir)
 	if err != nil {
@@ -147,7 +148,7 @@ func openStoreAt(t *testing.T, dir string) (*StateStore, *types.Block) {
 		store.Close()
 		db.Close()
 	})
-	return store, gblock
+	return db, store, gblock
 }
 
 func TestStateStoreGenesisMismatch(t *testing.T) {
