@@ -200,13 +200,18 @@ func (p *domainPipeline) release(keep uint64) error {
 		}
 		delete(p.roots, root)
 	}
+	p.forgetHeaders(keep - min(keep, 300))
+	return nil
+}
+
+// forgetHeaders drops the headers of blocks below n, but for genesis's: a
+// rollback to the genesis snapshot, a restore or a proof may start there.
+func (p *domainPipeline) forgetHeaders(n uint64) {
 	for h, hdr := range p.headers {
-		// The genesis header stays: a restore or a proof may start there.
-		if n := hdr.Number.Uint64(); n > 0 && n+300 < keep {
+		if m := hdr.Number.Uint64(); m > 0 && m < n {
 			delete(p.headers, h)
 		}
 	}
-	return nil
 }
 
 // flush makes the state at root durable and records it.

@@ -105,9 +105,12 @@ func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domain
 			"flushed", dc.FlushedNumber, "from", from+1, "to", head)
 		p.flushed.root, p.flushed.number = parent.Root, from
 	}
-	// BLOCKHASH in the first blocks executed reads up to 256 ancestors.
-	if err := f.loadHeaders(ctx, p, from-min(from, 256), from); err != nil {
-		return err
+	// BLOCKHASH in the first blocks executed reads up to 256 ancestors;
+	// those from head-256 up are loaded already.
+	if window := head - min(head, 256); window > 0 {
+		if err := f.loadHeaders(ctx, p, from-min(from, 256), min(from, window-1)); err != nil {
+			return err
+		}
 	}
 	p.headers[parent.Hash()] = parent
 	held := maps.Clone(p.roots) // states held before the rebuild stay
@@ -123,12 +126,8 @@ func (f *Follower) rebuildState(ctx context.Context, p *domainPipeline, v domain
 			}
 			delete(p.roots, prev)
 		}
-		if m%256 == 0 { // headers BLOCKHASH can no longer read (genesis stays, as in release)
-			for h, hdr := range p.headers {
-				if n := hdr.Number.Uint64(); n > 0 && n+256 < m {
-					delete(p.headers, h)
-				}
-			}
+		if m%256 == 0 { // headers BLOCKHASH can no longer read
+			p.forgetHeaders(m - 256)
 		}
 		parent = ex.result.Block.Header()
 	}
