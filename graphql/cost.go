@@ -4,6 +4,7 @@ import (
 	"errors"
 	"fmt"
 	"maps"
+	"slices"
 	"strings"
 
 	"github.com/ethereum/go-ethereum/common/lru"
@@ -59,6 +60,7 @@ type analysis struct {
 	aliases   int
 	visits    int             // selections visited, a fragment's each time it is spread
 	expanding map[string]bool // fragments being expanded, for cycles
+	roots     []string        // the root fields selected, the first two (rootField)
 }
 
 var errTooCostly = errors.New("too costly")
@@ -110,7 +112,7 @@ func (l *limits) check(query, opName string, vars map[string]any) (kind, field s
 	case err != nil:
 		return "", "", err
 	}
-	return op.kind, a.rootField(op.sels, root), nil
+	return op.kind, a.rootField(), nil
 }
 
 // Values of rootField besides the schema's root field names.
@@ -124,41 +126,16 @@ const (
 // __type for introspection), fieldMultiple when it selects more than one,
 // fieldNone when it selects none the schema has. The values come from the
 // schema, never from the client, so one client cannot fill the label with
-// names of its own, as it could with operation names. The selections
-// passed a.selections, so their fragments exist and do not cycle, and
-// walking them costs no more than the check did.
-func (a *analysis) rootField(sels []selection, root string) string {
-	found := ""
-	var walk func([]selection) bool // false: a second root field was found
-	walk = func(sels []selection) bool {
-		for _, s := range sels {
-			var ok bool
-			switch {
-			case s.spread != "":
-				ok = walk(a.doc.frags[s.spread].sels)
-			case s.name == "":
-				ok = walk(s.sels)
-			case s.name == found || s.name == "__typename":
-				ok = true
-			case s.name == "__schema" || s.name == "__type" || a.fieldDef(root, s.name) != nil:
-				ok = found == ""
-				found = s.name
-			default:
-				ok = true // unknown: graphql-go's validation refuses it
-			}
-			if !ok {
-				return false
-			}
-		}
-		return true
-	}
-	switch {
-	case !walk(sels):
-		return fieldMultiple
-	case found == "":
+// names of its own, as it could with operation names. a.field collects
+// them as the check walks the root (a.roots).
+func (a *analysis) rootField() string {
+	switch len(a.roots) {
+	case 0:
 		return fieldNone
+	case 1:
+		return a.roots[0]
 	}
-	return found
+	return fieldMultiple
 }
 
 func (a *analysis) selections(sels []selection, parent string, mult, depth int) error {
@@ -199,6 +176,10 @@ func (a *analysis) selections(sels []selection, parent string, mult, depth int) 
 }
 
 func (a *analysis) field(s selection, parent string, mult, depth int) error {
+	if depth == 1 && len(a.roots) < 2 && !slices.Contains(a.roots, s.name) &&
+		(s.name == "__schema" || s.name == "__type" || a.fieldDef(parent, s.name) != nil) {
+		a.roots = append(a.roots, s.name) // __typename and unknown names are no root field
+	}
 	if depth > a.maxDepth {
 		return fmt.Errorf("field %q is nested %d deep, the limit is %d", s.name, depth, a.maxDepth)
 	}
